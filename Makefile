@@ -1,0 +1,46 @@
+# Two commands matter: `make run` (serve the demo on SQLite) and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+PORT   ?= 5000
+HOST   ?= 127.0.0.1
+PYTEST_ARGS ?=
+BENCH_ARGS ?=
+
+.PHONY: run test test-postgres install install-test browser-deps bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+install: $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+
+install-test: $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+
+# Browser tests drive Debian's Chromium through Playwright and inject axe-core.
+browser-deps:
+	@if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = "0" ]; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; fi
+	@if [ ! -f node_modules/axe-core/axe.min.js ] && command -v npm >/dev/null; then \
+	  npm install --silent --no-audit --no-fund; fi
+
+run: install
+	OSS_BASE_URL=http://$(HOST):$(PORT) $(BIN)/oss-server init-db
+	OSS_BASE_URL=http://$(HOST):$(PORT) $(BIN)/oss-server demo
+	@echo "Serving on http://$(HOST):$(PORT)/s/demo/  (Ctrl-C to stop)"
+	OSS_BASE_URL=http://$(HOST):$(PORT) $(BIN)/oss-server run --host $(HOST) --port $(PORT)
+
+test: install-test browser-deps
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+test-postgres: install-test browser-deps
+	OSS_TEST_DATABASE_URL=$${OSS_TEST_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/test} \
+	  $(BIN)/pytest $(PYTEST_ARGS)
+
+bench: install-test
+	$(BIN)/python -m benchmarks $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) *.egg-info .pytest_cache test-artifacts
