@@ -1,0 +1,46 @@
+"""API-key authentication: the Authorization header is the only credential."""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import current_app, g, request
+
+from ..errors import BadRequest, InvalidApiKey, SubscriptionExpired
+from ..extensions import db
+from ..models import Store
+from ..services import keys
+
+_QUERY_CREDENTIALS = {"api_key", "apikey", "key", "token", "access_token"}
+
+
+def bearer_token() -> str | None:
+    """Return the bearer token of the request, if any."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+def key_id_for_limits() -> str:
+    """Rate-limit key: the API key's id (no database read), else the client address."""
+    token = bearer_token()
+    parsed = keys.parse_key(token) if token else None
+    return f"key:{parsed[0]}" if parsed else f"ip:{request.remote_addr}"
+
+
+def authenticated_store(today: date | None = None) -> Store:
+    """Return the store of the request's API key; 401 or 402 otherwise."""
+    if _QUERY_CREDENTIALS & {k.lower() for k in request.args}:
+        # Keys in URLs end up in logs and browser history: refuse them outright.
+        raise BadRequest("Send the API key in the Authorization header, never in the URL.")
+    token = bearer_token()
+    key = keys.authenticate(db.session, token) if token else None
+    if key is None:
+        raise InvalidApiKey()
+    store = key.store
+    today = today or date.today()
+    if not store.merchant.subscription_active(today, current_app.config["OSS_GRACE_DAYS"]):
+        raise SubscriptionExpired()
+    g.api_store = store
+    return store

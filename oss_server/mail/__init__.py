@@ -1,0 +1,1 @@
+"""Emails: the outbox, the shopper status email, and the sender that delivers them."""

@@ -1,0 +1,15 @@
+"""Typed models, split by domain."""
+from .accounts import ApiKey, Merchant, Store
+from .base import Base, utcnow
+from .lookups import LookupFailures, LookupStat
+from .orders import Order, OrderItem, StatusChange, Tracking
+from .outbox import OutboxEmail
+from .receipts import Activity, UpdateReceipt
+from .throttle import LoginThrottle
+
+__all__ = [
+    "Activity", "ApiKey", "Base", "LoginThrottle", "LookupFailures", "LookupStat", "Merchant",
+    "Order", "OrderItem", "OutboxEmail",
+    "StatusChange",
+    "Store", "Tracking", "UpdateReceipt", "utcnow",
+]

@@ -1,0 +1,106 @@
+"""Orders as the latest snapshot received, with their lines, tracking and history."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import Base, UTCDateTime, utcnow
+
+
+class Order(Base):
+    __tablename__ = "orders"
+    __table_args__ = (
+        UniqueConstraint("store_id", "order_key", name="uq_orders_store_order_key"),
+        Index("ix_orders_store_cart_key", "store_id", "cart_key"),
+        Index("ix_orders_store_updated", "store_id", "updated_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
+    order_number: Mapped[str] = mapped_column(String(64))
+    # Trimmed, case-folded numbers: what a shopper types is compared with these.
+    order_key: Mapped[str] = mapped_column(String(64))
+    cart_order_number: Mapped[str | None] = mapped_column(String(64))
+    cart_key: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(64))
+    bill_to_name: Mapped[str | None] = mapped_column(String(200))
+    ship_to_name: Mapped[str | None] = mapped_column(String(200))
+    # Verification factors, only as keyed hashes; the email in clear only while
+    # the store sends shopper emails.
+    zip_hash: Mapped[str | None] = mapped_column(String(64))
+    email_hash: Mapped[str | None] = mapped_column(String(64))
+    phone_hash: Mapped[str | None] = mapped_column(String(64))
+    email: Mapped[str | None] = mapped_column(String(254))
+    expected_ship_date: Mapped[date | None] = mapped_column(Date)
+    actual_ship_date: Mapped[date | None] = mapped_column(Date)
+    # Ordering key of the snapshot held: an older or equal key never overwrites it.
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sequence: Mapped[int] = mapped_column(Integer)
+    last_update_id: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The language the shopper last looked the order up in: their status emails use it.
+    shopper_locale: Mapped[str | None] = mapped_column(String(8))
+
+    items: Mapped[list[OrderItem]] = relationship(
+        back_populates="order", cascade="all, delete-orphan", passive_deletes=True,
+        order_by="OrderItem.position",
+    )
+    tracking: Mapped[list[Tracking]] = relationship(
+        back_populates="order", cascade="all, delete-orphan", passive_deletes=True,
+        order_by="Tracking.position",
+    )
+    history: Mapped[list[StatusChange]] = relationship(
+        back_populates="order", cascade="all, delete-orphan", passive_deletes=True,
+        order_by="StatusChange.id",
+    )
+
+
+class OrderItem(Base):
+    __tablename__ = "order_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    line_id: Mapped[str] = mapped_column(String(64))
+    sku: Mapped[str | None] = mapped_column(String(64))
+    name: Mapped[str | None] = mapped_column(String(200))
+    qty_ordered: Mapped[int] = mapped_column(Integer, default=0)
+    qty_shipped: Mapped[int] = mapped_column(Integer, default=0)
+    qty_needed: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str | None] = mapped_column(String(64))
+    expected_ship_date: Mapped[date | None] = mapped_column(Date)
+    actual_ship_date: Mapped[date | None] = mapped_column(Date)
+
+    order: Mapped[Order] = relationship(back_populates="items")
+
+
+class Tracking(Base):
+    __tablename__ = "tracking_numbers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    number: Mapped[str] = mapped_column(String(64))
+    carrier: Mapped[str | None] = mapped_column(String(64))
+    shipped_on: Mapped[date | None] = mapped_column(Date)
+
+    order: Mapped[Order] = relationship(back_populates="tracking")
+
+
+class StatusChange(Base):
+    """One label change: of the order (``line_id`` empty) or of one line item."""
+
+    __tablename__ = "status_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    line_id: Mapped[str | None] = mapped_column(String(64))
+    from_status: Mapped[str | None] = mapped_column(String(64))
+    to_status: Mapped[str] = mapped_column(String(64))
+    event: Mapped[str | None] = mapped_column(String(64))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    order: Mapped[Order] = relationship(back_populates="history")

@@ -1,0 +1,148 @@
+"""Sign up, sign in (with the optional second factor), sign out and password reset."""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from ..extensions import db
+from ..services import accounts, credentials, signin, throttle
+from ..services.passwords import PasswordPolicyError
+from .blueprint import bp
+from .forms import LoginForm, ResetForm, ResetRequestForm, SecondFactorForm, SignupForm
+from .session import (begin_second_factor, end_session, pending_merchant, safe_next,
+                      start_session)
+
+
+def _refused(template: str, form, attempt: signin.Attempt, **context):
+    """Render a refused sign-in step: throttled (429) or the one generic message."""
+    if attempt.wait_seconds:
+        message = (f"Too many sign-in attempts. Try again in {attempt.wait_seconds} "
+                   f"second{'s' if attempt.wait_seconds != 1 else ''}.")
+        body = render_template(template, form=form, error=message, **context)
+        return body, 429, {"Retry-After": str(attempt.wait_seconds)}
+    return render_template(template, form=form, error=signin.FAILURE_MESSAGE, **context)
+
+
+@bp.route("/signup", methods=["GET", "POST"])
+def signup():
+    """Create an account on a trial subscription and sign it in."""
+    if not current_app.config["OSS_ALLOW_SIGNUP"]:
+        abort(404)
+    form = SignupForm()
+    if form.validate_on_submit():
+        trial = accounts.trial_end(date.today(), current_app.config["OSS_TRIAL_DAYS"])
+        try:
+            merchant = accounts.create_merchant(db.session, form.email.data, form.password.data,
+                                                paid_through=trial, plan=accounts.PLAN_TRIAL)
+        except (accounts.AccountError, PasswordPolicyError) as exc:
+            db.session.rollback()
+            form.email.errors.append(str(exc))
+        else:
+            db.session.commit()
+            start_session(merchant)
+            flash(f"Welcome! Your trial runs until {trial:%B %-d, %Y}.", "success")
+            return redirect(url_for(".dashboard"))
+    return render_template("portal/signup.html", form=form)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    """Check the email and password; continue to the second factor when it is on."""
+    if current_user.is_authenticated:
+        return redirect(url_for(".dashboard"))
+    form = LoginForm()
+    if not form.validate_on_submit():
+        return render_template("portal/login.html", form=form)
+    attempt = signin.check_password(db.session, form.email.data, form.password.data,
+                                    request.remote_addr)
+    db.session.commit()
+    if attempt.merchant is None:
+        return _refused("portal/login.html", form, attempt)
+    if attempt.merchant.totp_secret:
+        begin_second_factor(attempt.merchant)
+        return redirect(url_for(".login_second_factor", next=safe_next("") or None))
+    start_session(attempt.merchant)
+    return redirect(safe_next(url_for(".dashboard")))
+
+
+@bp.route("/login/verify", methods=["GET", "POST"])
+def login_second_factor():
+    """Ask for the authenticator code (or a recovery code) after the password."""
+    merchant = pending_merchant()
+    if merchant is None:
+        return redirect(url_for(".login"))
+    form = SecondFactorForm()
+    if not form.validate_on_submit():
+        return render_template("portal/login_verify.html", form=form)
+    attempt = signin.check_second_factor(db.session, merchant, form.code.data,
+                                         request.remote_addr)
+    db.session.commit()
+    if attempt.merchant is None:
+        return _refused("portal/login_verify.html", form, attempt)
+    start_session(merchant)
+    return redirect(safe_next(url_for(".dashboard")))
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    """Sign out (a POST, so another site cannot sign a merchant out)."""
+    end_session()
+    flash("You are signed out.", "success")
+    return redirect(url_for(".login"))
+
+
+# Reset emails are limited with the sign-in throttle's database counters (shared by every
+# worker), on keys of their own. Every request counts, for known and unknown emails alike;
+# the request that goes over a limit is refused, so the counting itself needs no race-prone
+# check beforehand (the counter row is locked while it is updated).
+@bp.route("/reset", methods=["GET", "POST"])
+def reset_request():
+    """Email a password-reset link; the answer is the same whether the account exists.
+
+    At most three emails an hour go to one account: past that the answer stays the same
+    and nothing is sent, so neither the limit nor the account is revealed. One network
+    address making many requests (whatever the emails) is told to wait.
+    """
+    form = ResetRequestForm()
+    if form.validate_on_submit():
+        account_wait, address_wait = throttle.count_reset_request(
+            db.session, form.email.data, request.remote_addr)
+        if address_wait:
+            db.session.commit()
+            minutes = max(1, (address_wait + 59) // 60)
+            form.email.errors.append(
+                f"Too many reset requests from your network. Try again in {minutes} "
+                f"minute{'s' if minutes != 1 else ''}.")
+            body = render_template("portal/reset_request.html", form=form)
+            return body, 429, {"Retry-After": str(address_wait)}
+        if not account_wait:
+            credentials.send_reset_link(db.session, current_app.config["SECRET_KEY"],
+                                        form.email.data, _reset_link)
+        db.session.commit()
+        flash("If an account uses that email, a reset link is on its way. "
+              "It works once, within an hour.", "success")
+        return redirect(url_for(".login"))
+    return render_template("portal/reset_request.html", form=form)
+
+
+def _reset_link(token: str) -> str:
+    base = current_app.config["OSS_BASE_URL"].rstrip("/")
+    return base + url_for(".reset_password", token=token)
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+def reset_password(token):
+    """Set a new password from an emailed link (valid once, for an hour)."""
+    merchant = credentials.read_reset_token(db.session, current_app.config["SECRET_KEY"], token)
+    if merchant is None:
+        return render_template("portal/reset_invalid.html"), 400
+    form = ResetForm()
+    if form.validate_on_submit():
+        credentials.set_password(db.session, merchant, form.password.data)
+        db.session.commit()
+        end_session()
+        flash("Your password is changed. Sign in with the new one.", "success")
+        return redirect(url_for(".login"))
+    return render_template("portal/reset.html", form=form, token=token)

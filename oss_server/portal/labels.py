@@ -1,0 +1,53 @@
+"""Labels: how each received status label reads to shoppers (rename or hide)."""
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, url_for
+from flask_login import login_required
+
+from ..extensions import db
+from ..services import label_usage
+from ..services import labels as label_service
+from .blueprint import bp
+from .forms import LabelForm
+from .session import owned_store
+
+
+def _rows(store):
+    rows = []
+    for label, count in label_usage.received_labels(db.session, store):
+        entry = (store.label_map or {}).get(label) or {}
+        rows.append({"label": label, "count": count, "text": entry.get("text"),
+                     "hidden": bool(entry.get("hidden")),
+                     "shown": label_service.label_text(store, label)})
+    return rows
+
+
+@bp.route("/stores/<slug>/labels")
+@login_required
+def labels(slug):
+    """List every label received with its wording for shoppers."""
+    store = owned_store(slug)
+    return render_template("portal/labels.html", store=store, rows=_rows(store),
+                           form=LabelForm())
+
+
+@bp.route("/stores/<slug>/labels", methods=["POST"])
+@login_required
+def edit_label(slug):
+    """Rename or hide one label; status pages use the new wording at once."""
+    store = owned_store(slug)
+    form = LabelForm()
+    if not form.validate_on_submit():
+        flash("That change could not be saved: " + "; ".join(
+            f"{name}: {' '.join(errors)}" for name, errors in form.errors.items()), "error")
+        return redirect(url_for(".labels", slug=store.slug))
+    try:
+        label_service.set_label_wording(db.session, store, form.label.data,
+                                        text=form.text.data, hidden=form.hidden.data)
+    except label_service.LabelError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for(".labels", slug=store.slug))
+    db.session.commit()
+    flash(f"“{form.label.data}” updated.", "success")
+    return redirect(url_for(".labels", slug=store.slug) + "#labels")

@@ -1,0 +1,1 @@
+"""Schemas per domain: the wire contract. Input and output schemas are separate."""

@@ -1,0 +1,70 @@
+"""Strict field types and the error-flattening helper shared by every schema."""
+from __future__ import annotations
+
+import re
+
+from marshmallow import ValidationError, fields, validate
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL_FREE = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+
+
+class Text(fields.String):
+    """A string that refuses control characters (NUL bytes and the like)."""
+
+    def __init__(self, **kwargs):
+        # The OpenAPI document states the same rule, so generated clients and fuzzers know
+        # which strings the contract admits.
+        # A field with a pattern of its own keeps that one: it is the stricter rule.
+        super().__init__(**kwargs)
+        if not any(isinstance(v, validate.Regexp) for v in self.validators):
+            self.metadata = {"pattern": _CONTROL_FREE, **self.metadata}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        result = super()._deserialize(value, attr, data, **kwargs)
+        if _CONTROL.search(result):
+            raise ValidationError("Control characters are not allowed.")
+        return result
+
+
+class WholeMatch(validate.Regexp):
+    """A pattern the whole value must match (``$`` alone would admit a trailing newline)."""
+
+    def __call__(self, value):
+        if self.regex.fullmatch(value) is None:
+            raise ValidationError(self._format_error(value))
+        return value
+
+
+class StrictInt(fields.Integer):
+    """An integer that refuses booleans, floats and numeric strings."""
+
+    def __init__(self, **kwargs):
+        super().__init__(strict=True, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool):
+            raise ValidationError("Not a valid integer.")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+def text(max_len: int, min_len: int = 0, **kwargs) -> Text:
+    """Return a length-bounded text field."""
+    return Text(validate=validate.Length(min=min_len, max=max_len), **kwargs)
+
+
+def flatten_errors(errors, prefix: str = "") -> dict[str, str]:
+    """Turn marshmallow's nested errors into ``{"order.items.0.qty": "message"}``."""
+    flat: dict[str, str] = {}
+    if isinstance(errors, dict):
+        for key, value in errors.items():
+            path = f"{prefix}.{key}" if prefix else str(key)
+            flat.update(flatten_errors(value, path))
+    elif isinstance(errors, list) and all(isinstance(e, str) for e in errors):
+        flat[prefix or "_schema"] = " ".join(errors)
+    elif isinstance(errors, list):
+        for index, value in enumerate(errors):
+            flat.update(flatten_errors(value, f"{prefix}.{index}" if prefix else str(index)))
+    else:
+        flat[prefix or "_schema"] = str(errors)
+    return flat

@@ -1,0 +1,1 @@
+"""Secrets, verification factors and data-minimisation rules."""

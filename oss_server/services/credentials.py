@@ -1,0 +1,104 @@
+"""Password changes, emailed reset links and closing an account."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+from collections.abc import Callable
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import delete
+from sqlalchemy.orm import Session
+
+from ..mail.outbox import queue_email
+from ..models import Merchant, OutboxEmail
+from ..models.outbox import PASSWORD_RESET
+from . import throttle
+from .accounts import AccountError, delete_merchant, get_merchant_by_email
+from .passwords import check_policy, hash_password, verify_password
+
+RESET_MAX_AGE_S = 3600
+_RESET_SALT = "oss.password-reset.v1"
+
+
+def set_password(session: Session, merchant: Merchant, new_password: str) -> None:
+    """Set a new password and end every session signed in with the old one."""
+    check_policy(new_password)
+    merchant.password_hash = hash_password(new_password)
+    # Sessions carry the version they were opened with; older ones stop being accepted.
+    merchant.session_version = (merchant.session_version or 1) + 1
+    throttle.clear(session, throttle.account_key(merchant.email))
+    session.flush()
+
+
+def change_password(session: Session, merchant: Merchant, current: str, new_password: str) -> None:
+    """Change the password after checking the current one."""
+    ok, _ = verify_password(merchant.password_hash, current)
+    if not ok:
+        raise AccountError("The current password is not correct.")
+    set_password(session, merchant, new_password)
+
+
+def _fingerprint(secret_key: str, merchant: Merchant) -> str:
+    # Changes with the password hash, so a link stops working once it has been used.
+    digest = hmac.new(secret_key.encode(), merchant.password_hash.encode(), hashlib.sha256)
+    return digest.hexdigest()[:32]
+
+
+def make_reset_token(secret_key: str, merchant: Merchant) -> str:
+    """Return a signed reset token, valid for an hour and only until the password changes."""
+    serializer = URLSafeTimedSerializer(secret_key, salt=_RESET_SALT)
+    return serializer.dumps([merchant.id, _fingerprint(secret_key, merchant)])
+
+
+def read_reset_token(session: Session, secret_key: str, token: str,
+                     max_age: int = RESET_MAX_AGE_S) -> Merchant | None:
+    """Return the merchant a reset token is for; None if forged, expired or already used."""
+    serializer = URLSafeTimedSerializer(secret_key, salt=_RESET_SALT)
+    try:
+        merchant_id, fingerprint = serializer.loads(token, max_age=max_age)
+        merchant = session.get(Merchant, int(merchant_id))
+    except (BadSignature, SignatureExpired, ValueError, TypeError):
+        return None
+    if merchant is None or not hmac.compare_digest(_fingerprint(secret_key, merchant),
+                                                   str(fingerprint)):
+        return None
+    return merchant
+
+
+RESET_TEXT = """Someone asked to reset the password of your Order Status account.
+
+To choose a new password, open this link within the next hour:
+
+{link}
+
+The link works once. If you did not ask for it, ignore this email: your password stays
+as it is.
+"""
+
+
+def send_reset_link(session: Session, secret_key: str, email: str,
+                    link_for: Callable[[str], str]) -> bool:
+    """Queue a reset email when *email* has an account; return whether one was queued.
+
+    The caller answers the same either way, so the form does not reveal accounts.
+    """
+    merchant = get_merchant_by_email(session, email)
+    if merchant is None:
+        return False
+    link = link_for(make_reset_token(secret_key, merchant))
+    queue_email(session, to=merchant.email, subject="Reset your Order Status password",
+                text=RESET_TEXT.format(link=link), kind=PASSWORD_RESET)
+    return True
+
+
+def close_account(session: Session, merchant: Merchant, password: str) -> None:
+    """Erase the merchant with every store, key and order, after checking the password."""
+    ok, _ = verify_password(merchant.password_hash, password)
+    if not ok:
+        raise AccountError("The password is not correct.")
+    throttle.clear(session, throttle.account_key(merchant.email))
+    # Reset emails name the merchant's address and belong to no store: erase them too.
+    session.execute(delete(OutboxEmail).where(OutboxEmail.recipient == merchant.email,
+                                              OutboxEmail.kind == PASSWORD_RESET))
+    delete_merchant(session, merchant)

@@ -1,0 +1,73 @@
+"""API keys: ``oss_<key id>_<secret>``, only a hash of the secret stored."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..models import ApiKey, Store, utcnow
+
+# last_used_at is written at most this often, so busy keys do not rewrite a row per batch.
+LAST_USED_RESOLUTION = timedelta(seconds=60)
+
+
+def _hash_secret(secret: str) -> str:
+    # The secret carries 256 random bits, so a fast hash is as strong as a slow one.
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create_api_key(session: Session, store: Store, label: str | None = None) -> tuple[ApiKey, str]:
+    """Create a key for *store*; return the row and the full key, shown only now."""
+    key_id = secrets.token_hex(8)
+    secret = secrets.token_urlsafe(32)
+    key = ApiKey(store=store, key_id=key_id, secret_hash=_hash_secret(secret),
+                 label=(label or "").strip() or None)
+    session.add(key)
+    session.flush()
+    return key, f"oss_{key_id}_{secret}"
+
+
+def parse_key(full_key: str) -> tuple[str, str] | None:
+    """Split ``oss_<id>_<secret>`` into (id, secret); None when malformed."""
+    parts = full_key.split("_", 2)
+    if len(parts) != 3 or parts[0] != "oss" or not parts[1] or not parts[2]:
+        return None
+    return parts[1], parts[2]
+
+
+def authenticate(session: Session, full_key: str, now: datetime | None = None) -> ApiKey | None:
+    """Return the active key matching *full_key*, recording its use; else None."""
+    parsed = parse_key(full_key.strip())
+    if parsed is None:
+        return None
+    key_id, secret = parsed
+    key = session.scalar(select(ApiKey).where(ApiKey.key_id == key_id))
+    expected = key.secret_hash if key is not None else "0" * 64
+    if not hmac.compare_digest(expected, _hash_secret(secret)) or key is None:
+        return None
+    if key.revoked_at is not None:
+        return None
+    now = now or utcnow()
+    if key.last_used_at is None or now - key.last_used_at >= LAST_USED_RESOLUTION:
+        key.last_used_at = now
+    return key
+
+
+def list_keys(session: Session, store: Store) -> list[ApiKey]:
+    """Return the store's keys, newest first."""
+    return list(session.scalars(
+        select(ApiKey).where(ApiKey.store_id == store.id).order_by(ApiKey.id.desc())))
+
+
+def revoke_key(session: Session, store: Store, key_id: str) -> ApiKey | None:
+    """Revoke one of the store's keys at once; None when the store has no such key."""
+    key = session.scalar(select(ApiKey).where(ApiKey.store_id == store.id,
+                                              ApiKey.key_id == key_id))
+    if key is not None and key.revoked_at is None:
+        key.revoked_at = utcnow()
+        session.flush()
+    return key

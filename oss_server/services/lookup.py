@@ -1,0 +1,104 @@
+"""Shopper lookup: an order number and one verifier, under the failure limits."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import NamedTuple
+
+from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
+
+from ..models import Order
+from ..security.factors import matches, verifier_hashes
+from .limits import Locked, LookupLimiter
+from .lookup_stats import record_lookup
+from .orders import order_key
+
+_orders = Order.__table__
+# Built once: a lookup only needs the candidates' ids, keys and factor hashes.
+_CANDIDATES = select(_orders.c.id, _orders.c.order_key, _orders.c.zip_hash,
+                     _orders.c.email_hash, _orders.c.phone_hash,
+                     _orders.c.shopper_locale).where(
+    _orders.c.store_id == bindparam("store_id"),
+    or_(_orders.c.order_key == bindparam("key"), _orders.c.cart_key == bindparam("key")))
+_REMEMBER_LOCALE = (update(_orders).where(_orders.c.id == bindparam("order_id"))
+                    .values(shopper_locale=bindparam("locale")))
+
+
+class FoundOrder(NamedTuple):
+    """The order a lookup matched; the status page loads what it shows by this id."""
+
+    id: int
+    shopper_locale: str | None = None
+
+
+def lookup_order(db: Session | Connection, store, number: str, verifier: str,
+                 factor_key: str) -> FoundOrder | None:
+    """Return the store's order matching *number* (order or cart number) and *verifier*.
+
+    *store* is a :class:`Store` or the row the shopper pages read of it; *db* a session
+    or a connection. A miss does the same work as a hit: the verifier is hashed in every
+    form and compared with a stand-in when no order has that number, so the response
+    time tells nothing about which orders exist.
+    """
+    key = order_key(number)
+    typed = verifier_hashes(factor_key, verifier)
+    conn = db.connection() if isinstance(db, Session) else db
+    candidates = conn.execute(_CANDIDATES, {"store_id": store.id, "key": key}).all()
+    # The order manager's own number wins over a cart number that happens to equal it.
+    candidates.sort(key=lambda order: order.order_key != key)
+    found = None
+    for order in candidates or [None]:
+        stored = _allowed_hashes(store, order)
+        hit = False
+        for kind in ("zip", "email", "phone"):
+            hit = matches(stored[kind], typed[kind]) or hit  # no short-circuit: same work
+        if hit and found is None and order is not None:
+            found = FoundOrder(order.id, order.shopper_locale)
+    return found
+
+
+def _allowed_hashes(store, order) -> dict[str, str | None]:
+    if order is None:
+        return {"zip": None, "email": None, "phone": None}
+    return {"zip": order.zip_hash if store.allow_zip else None,
+            "email": order.email_hash if store.allow_email else None,
+            "phone": order.phone_hash if store.allow_phone else None}
+
+
+@dataclass
+class LookupResult:
+    """A found order, or none; ``retry_after`` (seconds) when the lookup was refused."""
+
+    order: FoundOrder | None = None
+    retry_after: int | None = None
+
+
+def guarded_lookup(session: Session, limiter: LookupLimiter, store, number: str,
+                   verifier: str, address: str | None, factor_key: str,
+                   today: date | None = None, locale: str | None = None) -> LookupResult:
+    """Look an order up under the failure limits and count the outcome for the store.
+
+    A found order remembers *locale*, the language the shopper reads in, so the status
+    emails that follow are written in it.
+    """
+    today = today or date.today()
+
+    def check(conn: Connection | None) -> FoundOrder | None:
+        # On the limiter's own transaction when it has one: the lookup, its tally and
+        # a failure's count then commit together, in one write per lookup.
+        conn = conn or session.connection()
+        order = lookup_order(conn, store, number, verifier, factor_key)
+        record_lookup(conn, store, today, "found" if order is not None else "not_found")
+        if order is not None and locale and order.shopper_locale != locale:
+            conn.execute(_REMEMBER_LOCALE, {"order_id": order.id, "locale": locale[:8]})
+        return order
+
+    try:
+        order = limiter.attempt(store.id, number, address, check)
+    except Locked as locked:
+        # Refused before any factor is checked: even the right verifier gets no answer.
+        record_lookup(session, store, today, "limited")
+        return LookupResult(retry_after=locked.retry_after)
+    return LookupResult(order=order)

@@ -1,0 +1,69 @@
+"""Finding a store's orders for the merchant: by order or cart number, or by name."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from ..models import Order, Store
+from .orders import delete_orders_where
+
+PAGE_SIZE = 50
+
+
+def _contains(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+@dataclass(frozen=True)
+class OrderPage:
+    """One page of search results, latest update first."""
+
+    orders: list[Order]
+    page: int
+    has_more: bool
+
+
+def search_orders(session: Session, store: Store, query: str | None,
+                  page: int = 1) -> OrderPage:
+    """Return page *page* (from 1) of the store's orders matching *query* (all when empty)."""
+    page_size = PAGE_SIZE
+    statement = select(Order).where(Order.store_id == store.id)
+    text = (query or "").strip().casefold()
+    if text:
+        pattern = _contains(text[:200])
+        statement = statement.where(or_(
+            Order.order_key.like(pattern, escape="\\"),
+            Order.cart_key.like(pattern, escape="\\"),
+            func.lower(Order.bill_to_name).like(pattern, escape="\\"),
+            func.lower(Order.ship_to_name).like(pattern, escape="\\"),
+        ))
+    page = max(1, page)
+    # One row past the page tells whether an older page exists, without a COUNT.
+    rows = list(session.scalars(statement.order_by(Order.updated_at.desc(), Order.id.desc())
+                                .offset((page - 1) * page_size).limit(page_size + 1)))
+    return OrderPage(rows[:page_size], page, len(rows) > page_size)
+
+
+def get_order_by_id(session: Session, store: Store, order_id: int) -> Order | None:
+    """Return one of the store's orders by id, with lines, tracking and history."""
+    return session.scalar(
+        select(Order).where(Order.store_id == store.id, Order.id == order_id)
+        .options(selectinload(Order.items), selectinload(Order.tracking),
+                 selectinload(Order.history)))
+
+
+def factors_on_file(order: Order) -> list[str]:
+    """Name the verification factors held for *order*, never their values."""
+    held = [("Billing ZIP/postal code", order.zip_hash), ("Email", order.email_hash),
+            ("Phone", order.phone_hash)]
+    return [name for name, value in held if value]
+
+
+def delete_order_by_id(session: Session, store: Store, order_id: int) -> bool:
+    """Erase one of the store's orders with its history; False when it has no such order."""
+    count = delete_orders_where(session, Order.store_id == store.id, Order.id == order_id)
+    session.flush()
+    return count > 0

@@ -1,0 +1,56 @@
+"""What a shopper may see of an order: an allow-list, built once for HTML and JSON.
+
+Nothing here reads the verification factors; the view simply has no field for them.
+The functions read attributes only, so they take ORM objects and the rows of
+:mod:`.shopper_reads` alike.
+"""
+from __future__ import annotations
+
+from ..models import Order, Store
+from .carriers import link_for
+from .labels import label_text, shopper_label
+
+
+def store_view(store: Store) -> dict:
+    """Return the store's public branding and support contact."""
+    return {"name": store.name, "slug": store.slug, "support_email": store.support_email,
+            "support_phone": store.support_phone, "support_url": store.support_url,
+            "logo_url": store.logo_url, "accent_color": store.accent_color}
+
+
+def order_view(store: Store, order: Order) -> dict:
+    """Return the shopper's view of *order*: labels as the store words them, hidden ones left out."""
+    names = {item.line_id: item.name or item.sku or item.line_id for item in order.items}
+    return {
+        "order_number": order.order_number,
+        "cart_order_number": order.cart_order_number,
+        "status": shopper_label(store, order),
+        "bill_to": {"name": order.bill_to_name},
+        "ship_to": {"name": order.ship_to_name},
+        "expected_ship_date": order.expected_ship_date,
+        "actual_ship_date": order.actual_ship_date,
+        "items": [{
+            "sku": item.sku, "name": item.name, "qty_ordered": item.qty_ordered,
+            "qty_shipped": item.qty_shipped, "qty_needed": item.qty_needed,
+            "status": label_text(store, item.status),
+            "expected_ship_date": item.expected_ship_date,
+            "actual_ship_date": item.actual_ship_date,
+        } for item in order.items],
+        "tracking": [dict(vars(link_for(t.number, t.carrier, store.carrier_rules)),
+                          shipped_on=t.shipped_on) for t in order.tracking],
+        "history": _history(store, order, names),
+        "updated_at": order.updated_at,
+    }
+
+
+def _history(store: Store, order: Order, names: dict) -> list[dict]:
+    entries = []
+    for change in sorted(order.history, key=lambda c: (c.occurred_at, c.id or 0), reverse=True):
+        shown = label_text(store, change.to_status)
+        if shown is None:
+            continue
+        item = names.get(change.line_id) if change.line_id else None
+        if change.line_id and item is None:
+            continue  # the line was removed from the order since
+        entries.append({"at": change.occurred_at, "status": shown, "item": item})
+    return entries

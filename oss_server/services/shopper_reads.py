@@ -1,0 +1,164 @@
+"""Read-only loads behind the shopper pages: fixed statements, no ORM.
+
+Shopper pages are the busiest reads of the service and never change what they read,
+so they skip the ORM's identity map and unit of work, and even Core's result layer:
+each load is one indexed query, compiled once per process and run on the driver's
+cursor (see :mod:`.fixed_reads`). Nothing is cached between requests, so a setting
+changed in the portal shows at once. The functions take a Core connection: a page that
+only reads need not open an ORM session at all.
+
+The columns are an allow-list, the fields of the row types below: no factor hash,
+email or secret ever reaches a view.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import NamedTuple
+
+from sqlalchemy import bindparam, select
+from sqlalchemy.engine import Connection
+
+from ..models import Merchant, Order, OrderItem, StatusChange, Store, Tracking
+from .fixed_reads import FixedRead
+
+_stores, _merchants = Store.__table__, Merchant.__table__
+_orders, _items = Order.__table__, OrderItem.__table__
+_tracking, _history = Tracking.__table__, StatusChange.__table__
+
+
+class ShopStore(NamedTuple):
+    """A store's shopper-facing settings, and how long its merchant has paid for."""
+
+    id: int
+    slug: str
+    name: str
+    support_email: str | None
+    support_phone: str | None
+    support_url: str | None
+    logo_url: str | None
+    accent_color: str | None
+    allow_zip: bool
+    allow_email: bool
+    allow_phone: bool
+    allowed_origins: list
+    label_map: dict
+    carrier_rules: list
+    paid_through: date | None
+
+
+class _OrderRow(NamedTuple):
+    id: int
+    order_number: str
+    cart_order_number: str | None
+    status: str
+    bill_to_name: str | None
+    ship_to_name: str | None
+    expected_ship_date: date | None
+    actual_ship_date: date | None
+    updated_at: datetime
+
+
+class _Version(NamedTuple):
+    occurred_at: datetime
+    sequence: int
+    last_update_id: str
+    updated_at: datetime
+
+
+class ShopItem(NamedTuple):
+    line_id: str
+    sku: str | None
+    name: str | None
+    qty_ordered: int
+    qty_shipped: int
+    qty_needed: int
+    status: str | None
+    expected_ship_date: date | None
+    actual_ship_date: date | None
+
+
+class ShopTracking(NamedTuple):
+    number: str
+    carrier: str | None
+    shipped_on: date | None
+
+
+class ShopChange(NamedTuple):
+    id: int
+    line_id: str | None
+    to_status: str
+    occurred_at: datetime
+
+
+def _columns(table, row_type, skip: int = 0) -> list:
+    names = row_type._fields[:len(row_type._fields) - skip]
+    return [table.c[name] for name in names]
+
+
+_STORE = FixedRead(
+    select(*_columns(_stores, ShopStore, skip=1), _merchants.c.paid_through)
+    .join(_merchants, _merchants.c.id == _stores.c.merchant_id)
+    .where(_stores.c.slug == bindparam("slug")), ShopStore)
+_ORDER = FixedRead(
+    select(*_columns(_orders, _OrderRow))
+    .where(_orders.c.id == bindparam("order_id"), _orders.c.store_id == bindparam("store_id")),
+    _OrderRow)
+_VERSION = FixedRead(
+    select(_orders.c.occurred_at, _orders.c.sequence, _orders.c.last_update_id,
+           _orders.c.updated_at)
+    .where(_orders.c.id == bindparam("order_id"), _orders.c.store_id == bindparam("store_id")),
+    _Version)
+_ITEMS = FixedRead(
+    select(*_columns(_items, ShopItem))
+    .where(_items.c.order_id == bindparam("order_id")).order_by(_items.c.position), ShopItem)
+_TRACKING = FixedRead(
+    select(*_columns(_tracking, ShopTracking))
+    .where(_tracking.c.order_id == bindparam("order_id")).order_by(_tracking.c.position),
+    ShopTracking)
+_HISTORY = FixedRead(
+    select(*_columns(_history, ShopChange))
+    .where(_history.c.order_id == bindparam("order_id")).order_by(_history.c.id), ShopChange)
+
+
+@dataclass(frozen=True)
+class ShopperOrder:
+    """What the shopper pages read of one order; attributes named as on :class:`Order`."""
+
+    id: int
+    order_number: str
+    cart_order_number: str | None
+    status: str
+    bill_to_name: str | None
+    ship_to_name: str | None
+    expected_ship_date: date | None
+    actual_ship_date: date | None
+    updated_at: datetime
+    items: list[ShopItem]
+    tracking: list[ShopTracking]
+    history: list[ShopChange]
+
+
+def shop_store(conn: Connection, slug: str) -> ShopStore | None:
+    """Return the store's shopper-facing settings and its ``paid_through``, or None."""
+    return _STORE.first(conn, slug=slug)
+
+
+def shopper_order(conn: Connection, store_id: int, order_id: int) -> ShopperOrder | None:
+    """Return one order of the store with its items, tracking and history, or None."""
+    row = _ORDER.first(conn, order_id=order_id, store_id=store_id)
+    if row is None:
+        return None
+    return ShopperOrder(*row, items=_ITEMS.all(conn, order_id=order_id),
+                        tracking=_TRACKING.all(conn, order_id=order_id),
+                        history=_HISTORY.all(conn, order_id=order_id))
+
+
+def order_version(conn: Connection, store_id: int, order_id: int) -> tuple | None:
+    """Return what changes whenever anything a shopper sees of the order does, or None.
+
+    Only the snapshot writer changes an order's items, tracking and history, and it
+    always stores the new snapshot's ordering key with them; stale snapshots are refused,
+    so the key (with the update id and the write time) never repeats for other content.
+    """
+    return _VERSION.first(conn, order_id=order_id, store_id=store_id)

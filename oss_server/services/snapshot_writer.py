@@ -1,0 +1,235 @@
+"""Write a batch's snapshots with a handful of bulk statements instead of per-object ORM.
+
+A batch is planned in memory first: each applied snapshot updates the order's
+state here (so a later update of the same order in the same batch sees it), and
+adds its history rows. ``write`` then stores the final state of every touched
+order with one statement per table: an INSERT of the new orders (their ids read
+back by key), one executemany UPDATE of the changed ones, delete-and-insert of
+their lines and tracking, and INSERTs of history, receipts and activity, all
+through ``bulk_sql`` (rows as tuples, COPY on PostgreSQL). All of it runs on the
+session's connection, inside the caller's transaction.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from ..models import Activity, Order, OrderItem, StatusChange, Store, Tracking, UpdateReceipt
+from ..schemas.fields import _CONTROL
+from ..security.factors import FactorHasher, normalise_email
+from .bulk_sql import insert_rows, one_of, update_rows
+
+_ORDERS = Order.__table__
+_ITEMS = OrderItem.__table__
+_TRACKING = Tracking.__table__
+_HISTORY = StatusChange.__table__
+_RECEIPTS = UpdateReceipt.__table__
+_ACTIVITY = Activity.__table__
+_ITEM_TEXT = ("sku", "name", "status", "expected_ship_date", "actual_ship_date")
+
+
+def ordering_key(occurred_at: datetime, sequence: int) -> tuple[datetime, int]:
+    """The snapshot ordering key: an older or equal key never overwrites a newer one."""
+    return occurred_at.astimezone(timezone.utc), sequence
+
+
+@dataclass(eq=False)
+class OrderState:
+    """What the batch knows of one order: as stored, then as each applied update left it."""
+
+    id: int | None
+    key: tuple[datetime, int] | None
+    status: str | None
+    line_status: dict[str, str | None]
+    row: dict | None = None           # the orders columns to write, once applied
+    items: list[dict] = field(default_factory=list)
+    tracking: list[dict] = field(default_factory=list)
+    history: list[dict] = field(default_factory=list)
+
+
+class SnapshotWriter:
+    """Plan a batch's writes for one store, then issue them in bulk."""
+
+    def __init__(self, session: Session, store: Store, factor_key: str, now: datetime):
+        self.session, self.store, self.now = session, store, now
+        self.hasher = FactorHasher(factor_key)
+        self.orders: dict[str, OrderState] = {}
+        self.receipts: list[dict] = []
+        self.activity: list[dict] = []
+
+    def load(self, keys: set[str]) -> None:
+        """Read the stored state of the orders named by *keys*: two queries in all."""
+        if not keys:
+            return
+        rows = self.session.execute(
+            select(_ORDERS.c.id, _ORDERS.c.order_key, _ORDERS.c.status, _ORDERS.c.occurred_at,
+                   _ORDERS.c.sequence)
+            .where(_ORDERS.c.store_id == self.store.id,
+                   one_of(self.session, _ORDERS.c.order_key, keys)))
+        by_id = {}
+        for row in rows:
+            state = OrderState(row.id, ordering_key(row.occurred_at, row.sequence), row.status, {})
+            self.orders[row.order_key] = by_id[row.id] = state
+        if by_id:
+            for order_id, line_id, status in self.session.execute(
+                    select(_ITEMS.c.order_id, _ITEMS.c.line_id, _ITEMS.c.status)
+                    .where(one_of(self.session, _ITEMS.c.order_id, by_id))):
+                by_id[order_id].line_status[line_id] = status
+
+    def state(self, key: str) -> OrderState | None:
+        """Return the order's state as the batch currently sees it (None: not stored)."""
+        return self.orders.get(key)
+
+    def apply(self, key: str, data: dict) -> tuple[bool, str | None]:
+        """Plan *data*'s snapshot over order *key*; return (label changed, previous label)."""
+        state = self.orders.get(key)
+        if state is None:
+            state = self.orders[key] = OrderState(None, None, None, {})
+        snapshot, event, occurred_at = data["order"], data.get("event"), data["occurred_at"]
+        previous = state.status
+        state.key = ordering_key(occurred_at, data["sequence"])
+        state.row = self._order_row(data)
+        state.status = snapshot["status"]
+        changed = previous != state.status
+        if changed:
+            state.history.append(_change(None, previous, state.status, event, occurred_at))
+        state.items, line_status = [], {}
+        for position, incoming in enumerate(snapshot.get("items") or []):
+            line_id = incoming["line_id"]
+            row = {"line_id": line_id, "position": position,
+                   "qty_ordered": incoming.get("qty_ordered", 0),
+                   "qty_shipped": incoming.get("qty_shipped", 0),
+                   "qty_needed": incoming.get("qty_needed", 0)}
+            for name in _ITEM_TEXT:
+                row[name] = incoming.get(name)
+            old_status = state.line_status.get(line_id)
+            if row["status"] and row["status"] != old_status:
+                state.history.append(_change(line_id, old_status, row["status"], event,
+                                             occurred_at))
+            line_status[line_id] = row["status"]
+            state.items.append(row)
+        state.line_status = line_status
+        state.tracking = [{"position": i, "number": t["number"].strip(),
+                           "carrier": t.get("carrier"), "shipped_on": t.get("shipped_on")}
+                          for i, t in enumerate(snapshot.get("tracking") or [])]
+        return changed, previous
+
+    def _order_row(self, data: dict) -> dict:
+        snapshot = data["order"]
+        bill_to = snapshot["bill_to"]
+        cart = (snapshot.get("cart_order_number") or "").strip() or None
+        email = bill_to.get("email")
+        row = {
+            "order_number": snapshot["order_number"].strip(),
+            "cart_order_number": cart, "cart_key": cart.casefold() if cart else None,
+            "status": snapshot["status"], "bill_to_name": bill_to.get("name"),
+            "ship_to_name": (snapshot.get("ship_to") or {}).get("name"),
+            "email": normalise_email(email) if email and self.store.shopper_emails else None,
+            "expected_ship_date": snapshot.get("expected_ship_date"),
+            "actual_ship_date": snapshot.get("actual_ship_date"),
+            "occurred_at": data["occurred_at"], "sequence": data["sequence"],
+            "last_update_id": data["update_id"], "updated_at": self.now,
+        }
+        row.update(self.hasher.bill_to(bill_to.get("zip"), email, bill_to.get("phone")))
+        return row
+
+    def receipt(self, update_id: str, outcome: str) -> None:
+        """Remember *update_id* so a resend is a duplicate."""
+        self.receipts.append({"store_id": self.store.id, "update_id": update_id,
+                              "outcome": outcome, "received_at": self.now})
+
+    def record(self, data: dict, outcome: str, errors: dict | None = None) -> None:
+        """Add one activity row (what the integrator reads in the portal)."""
+        if errors is None:
+            # Validated: the ids and the event are already short, printable text.
+            self.activity.append({
+                "store_id": self.store.id, "outcome": outcome, "received_at": self.now,
+                "errors": None, "update_id": data["update_id"],
+                "order_number": data["order"]["order_number"], "event": data.get("event"),
+            })
+            return
+        order = data.get("order") if isinstance(data.get("order"), dict) else {}
+        self.activity.append({
+            "store_id": self.store.id, "outcome": outcome, "received_at": self.now,
+            "errors": _printable_errors(errors), "update_id": _clip(data.get("update_id")),
+            "order_number": _clip(order.get("order_number")),
+            # A refused event may be the refused value itself (a card number in it): never
+            # kept. Ids and order numbers are kept so the integrator can find the update.
+            "event": None if "event" in errors else _clip(data.get("event")),
+        })
+
+    def write(self) -> dict[str, int]:
+        """Store every planned row; return the ids of the orders written, by key."""
+        touched = [(key, state) for key, state in self.orders.items() if state.row is not None]
+        new = [(key, state) for key, state in touched if state.id is None]
+        stored = [state for _key, state in touched if state.id is not None]
+        if new:
+            rows = [{**state.row, "store_id": self.store.id, "order_key": key,
+                     "created_at": self.now} for key, state in new]
+            insert_rows(self.session, _ORDERS, rows)
+            # A bulk INSERT (or COPY) returns no ids: read them back by the unique key.
+            ids = dict(self.session.execute(
+                select(_ORDERS.c.order_key, _ORDERS.c.id)
+                .where(_ORDERS.c.store_id == self.store.id,
+                       one_of(self.session, _ORDERS.c.order_key, (key for key, _s in new)))).all())
+            for key, state in new:
+                state.id = ids[key]
+        stored_ids = [state.id for state in stored]
+        if stored:
+            update_rows(self.session, _ORDERS,
+                        [{**state.row, "id": state.id} for state in stored])
+            # A snapshot replaces the lines and tracking whole.
+            for child in (_ITEMS, _TRACKING):
+                self.session.execute(
+                    delete(child).where(one_of(self.session, child.c.order_id, stored_ids)))
+        items, tracking, history = [], [], []
+        for _key, state in touched:
+            # The rows are the writer's own: they take their order's id in place.
+            for row in (*state.items, *state.tracking, *state.history):
+                row["order_id"] = state.id
+            items += state.items
+            tracking += state.tracking
+            history += state.history
+        self._insert(_ITEMS, items)
+        self._insert(_TRACKING, tracking)
+        self._insert(_HISTORY, history)
+        self._insert(_RECEIPTS, self.receipts)
+        self._insert(_ACTIVITY, self.activity)
+        self._expire_loaded(stored_ids)
+        return {key: state.id for key, state in touched}
+
+    def _insert(self, table, rows: list[dict]) -> None:
+        insert_rows(self.session, table, rows)
+
+    def _expire_loaded(self, order_ids: list[int]) -> None:
+        # Orders this session already holds would otherwise show their old snapshot.
+        # Judge by identity key: reading .id could load a row another transaction removed.
+        wanted = set(order_ids)
+        for (cls, ident, *_rest), obj in list(self.session.identity_map.items()):
+            if cls is Order and ident[0] in wanted:
+                self.session.expire(obj)
+
+
+def _change(line_id, from_status, to_status, event, occurred_at) -> dict:
+    return {"line_id": line_id, "from_status": from_status, "to_status": to_status,
+            "event": event, "occurred_at": occurred_at}
+
+
+def _clip(value) -> str | None:
+    return _printable(value[:64]) if isinstance(value, str) else None
+
+
+def _printable(text: str) -> str:
+    # A rejected update's raw values are kept for the integrator to read; PostgreSQL text
+    # and JSON cannot hold a NUL, and no control character helps a reader.
+    return _CONTROL.sub("\ufffd", text)
+
+
+def _printable_errors(errors: dict | None) -> dict | None:
+    if errors is None:
+        return None
+    return {_printable(str(k)): _printable(v) if isinstance(v, str) else v
+            for k, v in errors.items()}

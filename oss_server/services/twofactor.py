@@ -1,0 +1,127 @@
+"""Optional TOTP two-factor sign-in, with single-use recovery codes."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import time
+
+import pyotp
+import segno
+from markupsafe import Markup
+from sqlalchemy.orm import Session
+
+from ..models import Merchant
+
+RECOVERY_CODE_COUNT = 10
+ISSUER = "Order Status"
+
+
+def new_secret() -> str:
+    """Return a fresh base32 TOTP secret (160 bits)."""
+    return pyotp.random_base32(32)
+
+
+def provisioning_uri(secret: str, email: str) -> str:
+    """Return the ``otpauth://`` URI an authenticator app reads."""
+    return pyotp.TOTP(secret).provisioning_uri(name=email, issuer_name=ISSUER)
+
+
+def provisioning_qr(uri: str) -> Markup:
+    """Return the provisioning URI as an inline SVG QR code (no script, no data: URL)."""
+    # Inline markup, not an <img>: the pages' CSP admits images from 'self' only.
+    svg = segno.make(uri, error="m").svg_inline(scale=4, border=4, dark="#000", light="#fff",
+                                                svgclass="qr", lineclass=None)
+    return Markup(svg)
+
+
+def matching_step(secret: str, code: str, at: float | None = None) -> int | None:
+    """Return the time step whose code *code* is, allowing one step of drift either way."""
+    digits = "".join(ch for ch in code if ch.isdigit())
+    if len(digits) != 6:
+        return None
+    totp = pyotp.TOTP(secret)
+    current = int((time.time() if at is None else at) // totp.interval)
+    for step in (current - 1, current, current + 1):
+        if hmac.compare_digest(totp.generate_otp(step), digits):
+            return step
+    return None
+
+
+def _accept_step(merchant: Merchant, step: int | None) -> bool:
+    # A code is good once: someone who watched it being typed (or phished it) cannot
+    # reuse it within its 90-second window. Steps only move forward.
+    if step is None or step <= (merchant.totp_last_step or -1):
+        return False
+    merchant.totp_last_step = step
+    return True
+
+
+def _normalise_recovery(code: str) -> str:
+    return "".join(ch for ch in code.lower() if ch.isalnum())
+
+
+def _hash_recovery(code: str) -> str:
+    # Recovery codes carry 50 random bits and are single use: a fast hash suffices.
+    return hashlib.sha256(_normalise_recovery(code).encode()).hexdigest()
+
+
+def _new_recovery_codes() -> list[str]:
+    alphabet = "abcdefghjkmnpqrstuvwxyz23456789"
+    codes = []
+    for _ in range(RECOVERY_CODE_COUNT):
+        raw = "".join(secrets.choice(alphabet) for _ in range(10))
+        codes.append(f"{raw[:5]}-{raw[5:]}")
+    return codes
+
+
+def enable(session: Session, merchant: Merchant, secret: str, code: str) -> list[str] | None:
+    """Turn two-factor sign-in on once *code* proves the app holds *secret*.
+
+    Return the recovery codes (shown once; only their hashes are kept), or None when the
+    code does not match.
+    """
+    step = matching_step(secret, code)
+    if step is None:
+        return None
+    merchant.totp_secret = secret
+    merchant.totp_last_step = step
+    return regenerate_recovery_codes(session, merchant)
+
+
+def regenerate_recovery_codes(session: Session, merchant: Merchant) -> list[str]:
+    """Replace the recovery codes; return the new ones in clear, this once."""
+    codes = _new_recovery_codes()
+    merchant.recovery_codes = [_hash_recovery(c) for c in codes]
+    session.flush()
+    return codes
+
+
+def disable(session: Session, merchant: Merchant) -> None:
+    """Turn two-factor sign-in off and drop the recovery codes."""
+    merchant.totp_secret = None
+    merchant.totp_last_step = None
+    merchant.recovery_codes = None
+    session.flush()
+
+
+def verify(session: Session, merchant: Merchant, code: str) -> bool:
+    """Accept a current, not yet used TOTP code, or an unused recovery code (then spent)."""
+    if merchant.totp_secret and _accept_step(merchant, matching_step(merchant.totp_secret, code)):
+        session.flush()
+        return True
+    wanted = _hash_recovery(code)
+    remaining = list(merchant.recovery_codes or [])
+    for stored in remaining:
+        if hmac.compare_digest(stored, wanted) and _normalise_recovery(code):
+            remaining.remove(stored)
+            # A new list object, so the JSON column is seen as changed.
+            merchant.recovery_codes = remaining
+            session.flush()
+            return True
+    return False
+
+
+def recovery_codes_left(merchant: Merchant) -> int:
+    """Return how many recovery codes are still unused."""
+    return len(merchant.recovery_codes or [])

@@ -1,0 +1,133 @@
+"""Ingest wire-protocol v1 batches: validate, deduplicate, order and apply snapshots."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from marshmallow import ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..mail.outbox import StatusLinks, queue_status_emails
+from ..models import Order, Store, UpdateReceipt, utcnow
+from ..schemas.fields import flatten_errors
+from ..schemas.screening import screen
+from ..schemas.update_check import fast_load
+from ..schemas.updates import UpdateIn
+from .bulk_sql import one_of
+from .orders import order_key
+from .snapshot_writer import SnapshotWriter, ordering_key
+
+log = logging.getLogger(__name__)
+
+_update_schema = UpdateIn()
+
+
+@dataclass
+class StatusChangeNotice:
+    """An applied update that changed the order's label (what shopper emails react to)."""
+
+    order: Order
+    update: dict
+    from_status: str | None
+
+
+@dataclass
+class BatchResult:
+    results: list[dict] = field(default_factory=list)
+    status_changes: list[StatusChangeNotice] = field(default_factory=list)
+
+
+def validate_update(raw) -> tuple[dict | None, dict[str, str] | None]:
+    """Validate one raw UPDATE; return (data, None) or (None, {path: message})."""
+    data = fast_load(raw)
+    if data is not None:
+        return data, None
+    # Not provably valid: the schema and the screening give the verdict and the messages.
+    if not isinstance(raw, dict):
+        return None, {"_schema": "Each update must be a JSON object."}
+    errors = screen(raw)
+    try:
+        data = _update_schema.load(raw)
+    except ValidationError as exc:
+        errors = {**flatten_errors(exc.messages), **errors}
+        data = None
+    if errors:
+        # The field and the rule are logged, never the value.
+        log.info("update rejected: fields %s", ", ".join(sorted(errors)))
+        return None, errors
+    return data, None
+
+
+def _seen_ids(session: Session, store: Store, updates: list[dict]) -> set[str]:
+    """Return the batch's update ids the store already holds receipts for (one query)."""
+    ids = {u["update_id"] for u in updates}
+    if not ids:
+        return set()
+    return set(session.scalars(select(UpdateReceipt.update_id).where(
+        UpdateReceipt.store_id == store.id, one_of(session, UpdateReceipt.update_id, ids))))
+
+
+def apply_updates(session: Session, store: Store, raw_updates: list, *, factor_key: str,
+                  now: datetime | None = None, links: StatusLinks | None = None) -> BatchResult:
+    """Apply a batch of raw UPDATEs to *store*; one result per update, in request order.
+
+    *factor_key* keys the verification-factor hashes; it comes from the
+    environment, never from the database. With *links*, shopper emails asked for
+    are queued in this same transaction; without, none are (demo data, imports).
+    """
+    now = now or utcnow()
+    checked = [validate_update(raw) for raw in raw_updates]
+    valid = [data for data, errors in checked if data is not None]
+    seen = _seen_ids(session, store, valid)
+    writer = SnapshotWriter(session, store, factor_key, now)
+    writer.load({order_key(u["order"]["order_number"]) for u in valid})
+    batch, notices = BatchResult(), []
+    for raw, (data, errors) in zip(raw_updates, checked):
+        if data is None:
+            update_id = raw.get("update_id") if isinstance(raw, dict) else None
+            update_id = update_id if isinstance(update_id, str) and len(update_id) <= 64 else None
+            batch.results.append({"update_id": update_id, "result": "rejected", "errors": errors})
+            writer.record(raw if isinstance(raw, dict) else {}, "rejected", errors)
+            continue
+        outcome = _apply_one(writer, data, seen, notices)
+        batch.results.append({"update_id": data["update_id"], "result": outcome})
+        writer.record(data, outcome)
+    ids = writer.write()
+    batch.status_changes = _notices(session, ids, notices)
+    if links is not None:
+        # Same transaction as the snapshots: a batch that rolls back queues no email.
+        queue_status_emails(session, store, batch.status_changes, links)
+    return batch
+
+
+def _apply_one(writer: SnapshotWriter, data: dict, seen: set, notices: list) -> str:
+    update_id = data["update_id"]
+    if update_id in seen:
+        return "duplicate"
+    seen.add(update_id)
+    key = order_key(data["order"]["order_number"])
+    state = writer.state(key)
+    incoming = ordering_key(data["occurred_at"], data["sequence"])
+    if state is not None and state.key is not None and incoming <= state.key:
+        outcome = "stale"
+    else:
+        changed, previous = writer.apply(key, data)
+        if changed and data.get("notify_customer"):
+            notices.append((key, data, previous))
+        outcome = "applied"
+    writer.receipt(update_id, outcome)
+    return outcome
+
+
+def _notices(session: Session, ids: dict[str, int], notices: list) -> list[StatusChangeNotice]:
+    """Turn planned notices into StatusChangeNotice objects carrying the stored Order."""
+    if not notices:
+        return []
+    wanted = {ids[key] for key, _data, _previous in notices}
+    # populate_existing: the rows were just written past the ORM, so reload them.
+    orders = {order.id: order for order in session.scalars(
+        select(Order).where(Order.id.in_(wanted)).execution_options(populate_existing=True))}
+    return [StatusChangeNotice(orders[ids[key]], data, previous)
+            for key, data, previous in notices]

@@ -1,0 +1,154 @@
+"""``POST /api/v1/lookup``: the shopper lookup as JSON, for a cart's own tracking page.
+
+Same rules and limits as the form. No cookies, so no CSRF; CORS is granted only to the
+origins the store allows.
+"""
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, current_app, g, jsonify, request, url_for
+from flask_babel import get_locale, refresh
+from marshmallow import ValidationError
+from sqlalchemy import String, cast, select
+
+from ..api.jsonbody import parse_body, read_raw_body
+from ..api.openapi import EXTRA_PATHS
+from ..errors import BadRequest, NotFound, OSSError, RateLimited
+from ..extensions import db
+from ..models import Store
+from ..schemas.shopper import LookupIn, LookupOut
+from ..services.lookup import guarded_lookup
+from ..services.shopper import order_view, store_view
+from ..services.shopper_reads import shopper_order
+from ..services.tokens import make_status_token
+from .context import client_address, find_store, is_available, lookup_limiter, wait_sentence
+
+bp = Blueprint("shop_api", __name__, url_prefix="/api/v1")
+
+MAX_BODY = 4096
+_lookup_in, _lookup_out = LookupIn(), LookupOut()
+
+
+class NoMatch(OSSError):
+    status, code = 404, "no_match"
+    message = ("No order matches that order number and billing ZIP/postal code, email or "
+               "phone.")
+
+
+class StoreUnavailable(OSSError):
+    status, code = 402, "subscription_expired"
+    message = "Order status is not available for this store at the moment."
+
+
+@bp.before_request
+def fresh_request_state():
+    g.pop("shop_store", None)  # g can outlive a request: see shop.headers
+    refresh()
+
+
+# No automatic OPTIONS: the preflight below must answer it, not Flask's default.
+@bp.post("/lookup", provide_automatic_options=False)
+def lookup():
+    """Look an order up for a shopper; the same view the status page shows."""
+    data = _read_body()
+    store = find_store(data["store"])
+    if store is None:
+        raise NotFound("No such store.")
+    g.shop_store = store
+    if not is_available(store):
+        raise StoreUnavailable()
+    result = guarded_lookup(db.session, lookup_limiter(), store, data["order_number"],
+                            data["verifier"], client_address(),
+                            current_app.config["OSS_FACTOR_KEY"], locale=str(get_locale()))
+    db.session.commit()
+    if result.retry_after:
+        raise RateLimited(wait_sentence(result.retry_after), retry_after=result.retry_after)
+    if result.order is None:
+        raise NoMatch()
+    token = make_status_token(current_app.secret_key, store.id, result.order.id)
+    response = jsonify(_lookup_out.dump({
+        "store": store_view(store),
+        "order": order_view(store, shopper_order(db.session.connection(), store.id,
+                                                 result.order.id)),
+        "status_url": url_for("shop.status", slug=store.slug, token=token, _external=True)}))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/lookup", methods=["OPTIONS"], provide_automatic_options=False)
+def lookup_preflight():
+    """Answer a CORS preflight: the body (and so the store) is not known yet."""
+    origin = request.headers.get("Origin")
+    response = current_app.response_class(status=204)
+    if origin and _origin_allowed_anywhere(origin):
+        _allow(response, origin)
+        response.headers["Access-Control-Allow-Methods"] = "POST"
+        response.headers["Access-Control-Allow-Headers"] = "Content-Type"
+        response.headers["Access-Control-Max-Age"] = "600"
+    response.headers["Vary"] = "Origin"
+    return response
+
+
+@bp.after_request
+def cors_for_store(response):
+    # The real answer, errors included, is readable only by the looked-up store's origins.
+    origin = request.headers.get("Origin")
+    store = g.get("shop_store")
+    if request.method == "POST" and origin and store and origin in (store.allowed_origins or []):
+        _allow(response, origin)
+    if request.method == "POST":
+        response.vary.add("Origin")
+    return response
+
+
+def _allow(response, origin: str) -> None:
+    response.headers["Access-Control-Allow-Origin"] = origin
+    response.headers["Access-Control-Expose-Headers"] = "Retry-After"
+
+
+def _origin_allowed_anywhere(origin: str) -> bool:
+    # A text search narrows the stores; the exact list membership is checked in Python.
+    needle = json.dumps(origin)
+    rows = db.session.scalars(select(Store.allowed_origins).where(
+        cast(Store.allowed_origins, String).contains(needle, autoescape=True)).limit(50))
+    return any(origin in (origins or []) for origins in rows)
+
+
+def _read_body() -> dict:
+    body = parse_body(read_raw_body(MAX_BODY))
+    try:
+        return _lookup_in.load(body)
+    except ValidationError as exc:
+        fields = ", ".join(sorted(str(k) for k in exc.messages_dict)) if isinstance(
+            exc.messages, dict) else "body"
+        message = f"Send store, order_number and verifier as strings (check: {fields})."
+        raise BadRequest(message) from None
+
+
+def add_lookup_path(spec) -> None:
+    """Describe ``POST /api/v1/lookup`` in the OpenAPI document."""
+    spec.components.schema("LookupRequest", schema=LookupIn)
+    spec.components.schema("LookupResult", schema=LookupOut)
+    error = {"content": {"application/json": {"schema": "Error"}}}
+    spec.path(path="/api/v1/lookup", operations={"post": {
+        "summary": "Look an order up as a shopper (order number plus ZIP/postal code, email or "
+                   "phone); CORS for the store's allowed origins",
+        "requestBody": {"required": True,
+                        "content": {"application/json": {"schema": "LookupRequest"}}},
+        "responses": {
+            "200": {"description": "The shopper's view of the order",
+                    "content": {"application/json": {"schema": "LookupResult"}}},
+            "400": {"description": "Malformed body or unknown fields", **error},
+            "402": {"description": "The store's subscription has lapsed", **error},
+            "404": {"description": "Unknown store, or no matching order (one message for "
+                                   "both an unknown order and a wrong verifier)", **error},
+            "413": {"description": "Body too large", **error},
+            "415": {"description": "Not JSON", **error},
+            "429": {"description": "Too many failed lookups (see Retry-After)", **error},
+        },
+    }, "options": {"summary": "CORS preflight", "responses": {"204": {"description": "Preflight"}}}})
+
+
+if add_lookup_path not in EXTRA_PATHS:
+    EXTRA_PATHS.append(add_lookup_path)

@@ -1,0 +1,79 @@
+"""What every shopper view needs: the store, its availability, the limiter, the client."""
+from __future__ import annotations
+
+import math
+from datetime import date, timedelta
+
+from flask import abort, current_app, g, request
+from flask_babel import ngettext
+from sqlalchemy.engine import Connection
+
+from ..extensions import db
+from ..services.accounts import SLUG
+from ..services.limits import LookupLimiter, build_limiter
+from ..services.shopper_reads import ShopStore, shop_store
+
+
+class StoreUnavailable(Exception):
+    """The store exists but its subscription has lapsed."""
+
+    def __init__(self, store: ShopStore):
+        super().__init__(store.slug)
+        self.store = store
+
+
+def find_store(slug: str, conn: Connection | None = None) -> ShopStore | None:
+    """Return the shopper-facing settings of the store with *slug*, or None."""
+    if not SLUG.match(slug):
+        # No store can have this slug (stores are created through the same rule), and a
+        # value like a NUL byte would reach the driver, which PostgreSQL refuses.
+        return None
+    if conn is not None:
+        return shop_store(conn, slug)
+    # A connection of its own: pages that only read never start an ORM session.
+    with db.engine.connect() as conn:
+        return shop_store(conn, slug)
+
+
+def is_available(store: ShopStore) -> bool:
+    """Tell whether the store's subscription (with grace) covers today."""
+    # The rule of Merchant.subscription_active, on the row the shopper pages read.
+    paid_through = store.paid_through
+    grace = timedelta(days=current_app.config["OSS_GRACE_DAYS"])
+    return paid_through is not None and date.today() <= paid_through + grace
+
+
+def open_store(slug: str, conn: Connection | None = None) -> ShopStore:
+    """Return the store for a shopper page: 404 if unknown, unavailable if lapsed."""
+    store = find_store(slug, conn)
+    if store is None:
+        abort(404)
+    g.shop_store = store
+    if not is_available(store):
+        raise StoreUnavailable(store)
+    return store
+
+
+def lookup_limiter() -> LookupLimiter:
+    """Return this app's lookup limiter, built once from its configuration."""
+    limiter = current_app.extensions.get("oss_lookup_limiter")
+    if limiter is None:
+        limiter = build_limiter(current_app.config, db.engine)
+        current_app.extensions["oss_lookup_limiter"] = limiter
+    return limiter
+
+
+def client_address() -> str | None:
+    """The client's address (``OSS_PROXY_FIX`` decides which proxies are trusted)."""
+    return request.remote_addr
+
+
+def wait_sentence(seconds: int) -> str:
+    """A plain sentence telling the shopper how long to wait."""
+    minutes = max(1, math.ceil(seconds / 60))
+    if minutes <= 90:
+        return ngettext("Too many attempts. Please wait %(num)d minute and try again.",
+                        "Too many attempts. Please wait %(num)d minutes and try again.", minutes)
+    hours = math.ceil(minutes / 60)
+    return ngettext("Too many attempts. Please wait %(num)d hour and try again.",
+                    "Too many attempts. Please wait %(num)d hours and try again.", hours)

@@ -1,0 +1,91 @@
+"""Translations and local formats for the shopper templates, resolved once per request.
+
+Flask-Babel's template helpers look the request's locale and catalogue up again on every
+call; a status page makes dozens of them. The shopper templates get callables bound to
+this request's catalogue instead, and formatting filters memoised per locale (a date,
+a clock time or a quantity always reads the same in one language).
+
+The callables behave as Jinja's new-style gettext: the translation is trusted markup and
+``%(name)s`` arguments are escaped.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, time, timezone
+from functools import lru_cache
+
+from babel import dates, numbers
+from flask_babel import get_translations
+from jinja2 import pass_context
+from markupsafe import Markup
+
+
+def template_gettext() -> dict:
+    """Return ``_``, ``gettext`` and ``ngettext`` bound to this request's catalogue."""
+    translations = get_translations()
+
+    def gettext(message: str, **variables) -> Markup:
+        if variables:
+            return Markup(translations.gettext(message)) % variables
+        return _plain(translations, message)
+
+    def ngettext(singular: str, plural: str, num: int, **variables) -> Markup:
+        variables.setdefault("num", num)
+        return Markup(translations.ngettext(singular, plural, num)) % variables
+
+    return {"_": gettext, "gettext": gettext, "ngettext": ngettext}
+
+
+@lru_cache(maxsize=4096)
+def _plain(translations, message: str) -> Markup:
+    # A catalogue never changes while the process runs: a fixed phrase is looked up and
+    # formatted (``%%`` becomes ``%``, as new-style gettext always formats) once.
+    return Markup(translations.gettext(message)) % {}
+
+
+@lru_cache(maxsize=4096)
+def local_date(day: date, width: str, locale: str) -> str:
+    """*day* as written in *locale* (``short``, ``medium``, ``long`` or ``full``)."""
+    return dates.format_date(day, width, locale=locale)
+
+
+@lru_cache(maxsize=4096)
+def local_clock(hour: int, minute: int, locale: str) -> str:
+    """A UTC clock time in *locale*'s short form."""
+    return dates.format_time(time(hour, minute), "short", locale=locale)
+
+
+@lru_cache(maxsize=1024)
+def local_number(number: int, locale: str) -> str:
+    """A quantity as written in *locale*."""
+    return numbers.format_decimal(number, locale=locale)
+
+
+def _utc(value: date | datetime) -> date | datetime:
+    # Stored times are UTC (the pages say so); a naive one is taken as UTC already.
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.astimezone(timezone.utc)
+    return value
+
+
+@pass_context
+def day_filter(context, value: date | datetime, width: str = "medium") -> str:
+    """``{{ value|shop_date('long') }}``: the date (of a UTC time) in the page's language."""
+    value = _utc(value)
+    day = value.date() if isinstance(value, datetime) else value
+    return local_date(day, width, context.get("page_lang", "en"))
+
+
+@pass_context
+def clock_filter(context, value: datetime) -> str:
+    """``{{ value|shop_time }}``: the UTC clock time, short, in the page's language."""
+    value = _utc(value)
+    return local_clock(value.hour, value.minute, context.get("page_lang", "en"))
+
+
+@pass_context
+def number_filter(context, value: int) -> str:
+    """``{{ value|shop_number }}``: a quantity in the page's language."""
+    return local_number(value, context.get("page_lang", "en"))
+
+
+FILTERS = {"shop_date": day_filter, "shop_time": clock_filter, "shop_number": number_filter}

@@ -1,0 +1,120 @@
+"""Shopper views: the lookup form, the lookup itself and the order status page."""
+from __future__ import annotations
+
+from flask import (abort, current_app, flash, make_response, redirect, render_template,
+                   request, session, url_for)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+
+from ..extensions import db
+from ..services.lookup import guarded_lookup
+from ..services.shopper import order_view, store_view
+from ..services.shopper_reads import order_version, shopper_order
+from ..services.tokens import TokenError, make_status_token, read_status_token
+from . import bp
+from .context import client_address, find_store, lookup_limiter, open_store, wait_sentence
+from .forms import LookupForm
+from .page_cache import PageCache
+from .pages import no_store, render_form
+from .theme import theme_css
+
+
+def failure_message() -> str:
+    """The one message for every failed lookup, whatever the cause."""
+    return _("We could not find an order with that order number and billing ZIP/postal code, "
+             "email or phone. Please check both and try again.")
+
+
+@bp.get("/")
+def form(slug: str):
+    """Show the lookup form."""
+    return render_form(open_store(slug))
+
+
+@bp.post("/lookup")
+def lookup(slug: str):
+    """Look an order up; on a match, 303 to its status page."""
+    store = open_store(slug)
+    lookup_form = LookupForm()
+    if not lookup_form.validate():
+        return render_form(store, lookup_form, status=400)
+    result = guarded_lookup(db.session, lookup_limiter(), store, lookup_form.order_number.data,
+                            lookup_form.verifier.data, client_address(),
+                            current_app.config["OSS_FACTOR_KEY"], locale=str(get_locale()))
+    db.session.commit()
+    if result.retry_after:
+        response = render_form(store, lookup_form, wait_sentence(result.retry_after), 429)
+        response.headers["Retry-After"] = str(result.retry_after)
+        return response
+    if result.order is None:
+        return render_form(store, lookup_form, failure_message())
+    token = make_status_token(current_app.secret_key, store.id, result.order.id)
+    return redirect(url_for(".status", slug=slug, token=token), 303)
+
+
+@bp.get("/o/<token>")
+def status(slug: str, token: str):
+    """Show an order's status to whoever holds its signed link."""
+    # One connection for the page's reads: the store, then the order it may name.
+    with db.engine.connect() as conn:
+        store = open_store(slug, conn)
+        try:
+            store_id, order_id = read_status_token(current_app.secret_key, token,
+                                                   current_app.config["OSS_STATUS_TOKEN_DAYS"])
+        except TokenError as exc:
+            return _back_to_form(slug, expired=exc.expired)
+        # A token of another store names no order here.
+        html = _status_html(conn, store, order_id) if store_id == store.id else None
+    if html is None:
+        return _back_to_form(slug, expired=False)
+    return no_store(make_response(html), index=False)
+
+
+def _status_html(conn, store, order_id: int) -> str | None:
+    """The rendered page of the order, or None when the store has no such order."""
+    # Keyed by what the page is made of (see page_cache): the store's settings as just
+    # read and the order's version, so it is never stale; a hit reads two rows, not five.
+    version = order_version(conn, store.id, order_id)
+    if version is None:
+        return None
+    pages = _page_cache()
+    flashing = "_flashes" in session
+    key = PageCache.key(store, order_id, version, str(get_locale()), request.script_root,
+                        request.path)
+    html = None if flashing else pages.get(key)
+    if html is None:
+        order = shopper_order(conn, store.id, order_id)
+        if order is None:
+            return None
+        html = render_template("shop/status.html", store=store_view(store),
+                               order=order_view(store, order))
+        if not flashing:
+            pages.put(key, html)
+    return html
+
+
+def _page_cache() -> PageCache:
+    pages = current_app.extensions.get("oss_page_cache")
+    if pages is None:
+        pages = PageCache(current_app.config["OSS_PAGE_CACHE_SIZE"])
+        current_app.extensions["oss_page_cache"] = pages
+    return pages
+
+
+def _back_to_form(slug: str, expired: bool):
+    flash(_("This order status link has expired. Please look your order up again.") if expired
+          else _("This order status link is not valid. Please look your order up again."), "error")
+    return no_store(redirect(url_for(".form", slug=slug), 303), index=False)
+
+
+@bp.get("/theme.css")
+def theme(slug: str):
+    """The store's colours as a stylesheet (inline styles are barred by the CSP)."""
+    # Served for a lapsed store too: its "unavailable" page is still in the store's colours.
+    store = find_store(slug)
+    if store is None:
+        abort(404)
+    response = make_response(theme_css(store.accent_color))
+    response.headers["Content-Type"] = "text/css; charset=utf-8"
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response

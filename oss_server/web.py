@@ -1,0 +1,113 @@
+"""App wiring: extensions, blueprints, request hooks and CLI commands."""
+from __future__ import annotations
+
+import os
+
+from flask import Flask, request
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from .errors import register_error_handlers
+from .extensions import babel, csrf, db, limiter, login_manager, migrate
+from .logs import install_redaction
+from .resources import resource_dir
+
+
+def init_extensions(app: Flask) -> None:
+    """Bind the unbound extensions to *app*."""
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
+        os.makedirs(app.instance_path, exist_ok=True)
+    app.config.setdefault("MAX_CONTENT_LENGTH", app.config["OSS_MAX_API_BODY"] + 64 * 1024)
+    db.init_app(app)
+    migrate.init_app(app, db, directory=resource_dir("migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    # Shopper pages carry no request limits (lookups have their own failure counters):
+    # spare them Flask-Limiter's per-request bookkeeping.
+    limiter.request_filter(_is_shopper_page)
+    login_manager.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale,
+                   default_translation_directories=resource_dir("translations"))
+    _configure_proxies(app)
+    install_redaction()
+
+
+def _is_shopper_page() -> bool:
+    return request.blueprint == "shop"
+
+
+def _select_locale():
+    supported = ["en", "es", "fr", "de"]
+    chosen = request.args.get("lang") or request.cookies.get("lang")
+    if chosen in supported:
+        return chosen
+    return request.accept_languages.best_match(supported) or "en"
+
+
+def _configure_proxies(app: Flask) -> None:
+    # OSS_PROXY_FIX="1,1,1,0,0": trust exactly that many proxies for for/proto/host/port/prefix.
+    spec = str(app.config["OSS_PROXY_FIX"] or "").strip()
+    if spec:
+        counts = [int(x) for x in spec.split(",")] + [0] * 5
+        app.wsgi_app = ProxyFix(app.wsgi_app, *counts[:5])
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, _record):
+    # SQLite: enforce foreign keys, wait for writers instead of failing, WAL for concurrency.
+    # synchronous=FULL syncs the WAL at every commit: a client deletes an update once we
+    # answer "applied", so a commit must survive a power cut, not only a crash (NORMAL).
+    # One sync per commit is cheap here: ingestion commits once per batch.
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.close()
+
+
+def register_blueprints(app: Flask) -> None:
+    """Register one blueprint per audience."""
+    from .api import bp as api_bp
+    from .ops import bp as ops_bp
+    from .portal import bp as portal_bp
+    from .portal import landing_bp
+    from .shop import bp as shop_bp
+    from .shop.api import bp as shop_api_bp
+
+    # The API's only credential is the Authorization header, so CSRF does not apply;
+    # the shopper JSON lookup takes no cookies either (its factors are in the body).
+    csrf.exempt(api_bp)
+    csrf.exempt(shop_api_bp)
+    for blueprint in (api_bp, ops_bp, shop_bp, shop_api_bp, portal_bp, landing_bp):
+        app.register_blueprint(blueprint)
+
+
+def register_hooks(app: Flask) -> None:
+    """Install error handlers, request ids, metrics and the security headers."""
+    from .ops import requests as request_hooks
+
+    register_error_handlers(app)
+    request_hooks.init_app(app)
+
+    @app.after_request
+    def security_headers(response):
+        headers = response.headers
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+        headers.setdefault("Content-Security-Policy",
+                           "default-src 'self'; object-src 'none'; base-uri 'none'; "
+                           "form-action 'self'; frame-ancestors 'none'")
+        if request.is_secure:
+            headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        return response
+
+
+def register_commands(app: Flask) -> None:
+    """Add the operator commands to ``oss-server`` / ``flask``."""
+    from .cli import commands
+
+    for command in commands:
+        app.cli.add_command(command)
