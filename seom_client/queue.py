@@ -1,0 +1,388 @@
+"""The stack: a durable SQLite queue of updates waiting to be sent.
+
+Rows move pending -> inflight -> (deleted | dead). A row's update_id is fixed
+when it is enqueued, so a record is never sent under two ids. Every write runs
+in ``BEGIN IMMEDIATE`` (writers queue on SQLite's lock, waiting up to the busy
+timeout, instead of failing half-way) and, with WAL and ``synchronous=FULL``,
+is on disk when the call returns.
+"""
+
+import json
+import os
+import re
+import sqlite3
+import threading
+import time
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .errors import QueueError, UpdateError
+
+MAX_BODY = 1024 * 1024              # 1 MiB per request (SPEC §3)
+ENVELOPE = len('{"updates":[]}')
+UPDATE_KEYS = {"update_id", "sequence", "occurred_at", "event", "notify_customer", "order"}
+UPDATE_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS updates (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    update_id       TEXT NOT NULL UNIQUE,
+    order_number    TEXT NOT NULL,
+    state           TEXT NOT NULL DEFAULT 'pending'
+                    CHECK (state IN ('pending', 'inflight', 'dead')),
+    body            TEXT NOT NULL,
+    size            INTEGER NOT NULL,
+    created_at      REAL NOT NULL,
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at REAL NOT NULL DEFAULT 0,
+    last_error      TEXT,
+    errors          TEXT
+);
+CREATE INDEX IF NOT EXISTS updates_state ON updates (state, id);
+CREATE INDEX IF NOT EXISTS updates_order ON updates (order_number, id);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS last_labels (order_number TEXT PRIMARY KEY, labels TEXT NOT NULL);
+"""
+
+
+@dataclass
+class Record:
+    """One claimed update: its row id, ids and the JSON body to send."""
+
+    id: int
+    update_id: str
+    order_number: str
+    body: str
+    size: int
+    attempts: int = 0
+
+
+def now_rfc3339(epoch=None):
+    """Return the current (or given) local time as RFC 3339 with offset and milliseconds."""
+    moment = datetime.fromtimestamp(time.time() if epoch is None else epoch, timezone.utc)
+    return moment.astimezone().isoformat(timespec="milliseconds")
+
+
+def new_update_id():
+    """Return a fresh update id (random, 32 hex characters)."""
+    return uuid.uuid4().hex
+
+
+def _check_update(update):
+    """Raise UpdateError unless update has the shape the queue needs."""
+    if not isinstance(update, dict):
+        raise UpdateError("an update must be a JSON object")
+    unknown = set(update) - UPDATE_KEYS
+    if unknown:
+        raise UpdateError(f"unknown update fields: {', '.join(sorted(unknown))}")
+    order = update.get("order")
+    if not isinstance(order, dict):
+        raise UpdateError("the update has no 'order' object")
+    number = order.get("order_number")
+    if not isinstance(number, str) or not 1 <= len(number) <= 64:
+        raise UpdateError("order.order_number must be a string of 1-64 characters")
+    uid = update.get("update_id")
+    if uid is not None and (not isinstance(uid, str) or not UPDATE_ID_RE.match(uid)):
+        raise UpdateError("update_id must be 1-64 characters of A-Z a-z 0-9 . _ : -")
+    seq = update.get("sequence")
+    if seq is not None and (isinstance(seq, bool) or not isinstance(seq, int) or seq < 0):
+        raise UpdateError("sequence must be an integer >= 0")
+    occurred = update.get("occurred_at")
+    if occurred is not None:
+        try:
+            parsed = datetime.fromisoformat(str(occurred).replace("Z", "+00:00"))
+        except ValueError:
+            parsed = None
+        if parsed is None or parsed.tzinfo is None:
+            raise UpdateError("occurred_at must be an RFC 3339 timestamp with an offset")
+
+
+class Queue:
+    """A durable update queue in one SQLite file, safe across threads, processes and fork()."""
+
+    def __init__(self, path, *, busy_timeout_s=30.0):
+        self.path = Path(path)
+        self.busy_timeout_s = busy_timeout_s
+        # The lock belongs to the process that made it: first use by several threads at
+        # once must find it in place (a None pid would let each install its own RLock).
+        self._pid = os.getpid()
+        self._conn = None
+        self._orphans = []  # connections inherited over fork(): never used, never closed
+        self._lock = threading.RLock()
+
+    # -- connection handling ---------------------------------------------------------------
+
+    def _guard(self):
+        """Return the lock for this process, dropping state inherited over fork()."""
+        if self._pid != os.getpid():
+            if self._conn is not None:
+                # A connection must not cross fork(); closing it here could disturb the
+                # parent's locks, so the child just stops using it.
+                self._orphans.append(self._conn)
+            self._conn = None
+            self._lock = threading.RLock()  # the parent's lock may have been held at fork()
+            self._pid = os.getpid()
+        return self._lock
+
+    def _connection(self):
+        """Return this process's connection (call with the guard lock held)."""
+        if self._conn is None:
+            self._conn = self._open()
+        return self._conn
+
+    def _open(self):
+        """Open the file, set WAL and full fsync, create the schema."""
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(self.path, timeout=self.busy_timeout_s,
+                                   isolation_level=None, check_same_thread=False)
+            conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_s * 1000)}")
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = FULL")
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                for stmt in filter(str.strip, SCHEMA.split(";")):
+                    conn.execute(stmt)
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as exc:
+            raise QueueError(f"cannot open queue {self.path}: {exc}") from exc
+        return conn
+
+    @contextmanager
+    def _tx(self):
+        """Run a write transaction; the caller's writes are durable when it exits."""
+        with self._guard():
+            conn = self._connection()
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise QueueError(f"queue {self.path} is busy or unusable: {exc}") from exc
+            try:
+                yield conn
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+
+    @contextmanager
+    def _read(self):
+        """Yield the connection for reads (one snapshot per statement)."""
+        with self._guard():
+            yield self._connection()
+
+    def close(self):
+        """Close this process's connection."""
+        with self._guard():
+            if self._conn is not None:
+                self._conn.close()
+            self._conn = None
+
+    # -- enqueue -----------------------------------------------------------------------------
+
+    def enqueue(self, update):
+        """Store one update durably and return it with update_id, sequence, occurred_at filled."""
+        return self.enqueue_many([update])[0]
+
+    def enqueue_many(self, updates, labels=None):
+        """Store several updates in one transaction; optionally record order labels with them."""
+        for update in updates:
+            _check_update(update)
+        updates = [dict(u) for u in updates]  # fill copies; the caller's dicts stay as given
+        with self._tx() as conn:
+            seq = int(self._meta(conn, "next_sequence") or 0)
+            # Filled timestamps never go backwards (a clock stepped back by NTP would
+            # otherwise make the receiver call a newer snapshot stale and drop it).
+            last_at = float(self._meta(conn, "last_occurred_at") or 0)
+            rows = []
+            for update in updates:
+                update.setdefault("update_id", new_update_id())
+                if update.get("sequence") is None:
+                    update["sequence"] = seq
+                seq = max(seq, update["sequence"] + 1)
+                if update.get("occurred_at") is None:
+                    last_at = max(time.time(), last_at)
+                    update["occurred_at"] = now_rfc3339(last_at)
+                body = json.dumps(update, separators=(",", ":"), ensure_ascii=False)
+                size = len(body.encode("utf-8"))
+                if size > MAX_BODY - ENVELOPE:
+                    raise UpdateError(f"update {update['update_id']} is {size} bytes; "
+                                      f"the limit is {MAX_BODY - ENVELOPE}")
+                rows.append((update["update_id"], update["order"]["order_number"], body,
+                             size, time.time()))
+            try:
+                conn.executemany("INSERT INTO updates (update_id, order_number, body, size, "
+                                 "created_at) VALUES (?, ?, ?, ?, ?)", rows)
+            except sqlite3.IntegrityError:
+                raise UpdateError("an update with this update_id is already queued") from None
+            self._set_meta(conn, "next_sequence", str(seq))
+            self._set_meta(conn, "last_occurred_at", repr(last_at))
+            for number, snapshot in (labels or {}).items():
+                self._put_labels(conn, number, snapshot)
+        return updates
+
+    # -- last labels (baseline for the Change Status events) ---------------------------------
+
+    def get_labels(self, order_number):
+        """Return the label snapshot last recorded for an order, or None."""
+        with self._read() as conn:
+            row = conn.execute("SELECT labels FROM last_labels WHERE order_number = ?",
+                               (order_number,)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def put_labels(self, order_number, snapshot):
+        """Record an order's current labels."""
+        with self._tx() as conn:
+            self._put_labels(conn, order_number, snapshot)
+
+    @staticmethod
+    def _put_labels(conn, order_number, snapshot):
+        conn.execute("INSERT INTO last_labels (order_number, labels) VALUES (?, ?) "
+                     "ON CONFLICT (order_number) DO UPDATE SET labels = excluded.labels",
+                     (order_number, json.dumps(snapshot)))
+
+    # -- controller side ---------------------------------------------------------------------
+
+    def recover(self):
+        """Return in-flight rows to pending (call only while holding the controller lock)."""
+        with self._tx() as conn:
+            return conn.execute("UPDATE updates SET state = 'pending' "
+                                "WHERE state = 'inflight'").rowcount
+
+    def claim(self, max_updates=500, max_bytes=MAX_BODY, now=None):
+        """Mark the next sendable rows in flight and return them in queue order.
+
+        A row is skipped while an earlier row of the same order waits for a
+        retry, so one order's updates are never sent out of order.
+        """
+        now = time.time() if now is None else now
+        with self._tx() as conn:
+            rows = conn.execute(
+                "SELECT id, update_id, order_number, body, size, attempts FROM updates u "
+                "WHERE state = 'pending' AND next_attempt_at <= ? AND NOT EXISTS ("
+                "  SELECT 1 FROM updates p WHERE p.order_number = u.order_number "
+                "  AND p.id < u.id AND p.state != 'dead' AND p.next_attempt_at > ?) "
+                "ORDER BY id LIMIT ?", (now, now, max_updates)).fetchall()
+            batch, total = [], ENVELOPE
+            for row in rows:
+                record = Record(*row)
+                if batch and total + record.size + 1 > max_bytes:
+                    break
+                batch.append(record)
+                total += record.size + 1
+            if batch:
+                marks = ",".join("?" * len(batch))
+                conn.execute(f"UPDATE updates SET state = 'inflight', attempts = attempts + 1 "
+                             f"WHERE id IN ({marks})", [r.id for r in batch])
+        return batch
+
+    def settle(self, delivered=(), dead=None, retry=None, release=(), error=None, meta=None):
+        """Record a batch's outcome in one transaction.
+
+        ``delivered`` row ids are deleted, ``dead`` maps row id -> errors,
+        ``retry`` maps row id -> next attempt time, ``release`` row ids go back
+        to pending as they are; ``error`` becomes their last error; ``meta``
+        values are stored in the same transaction.
+        """
+        dead, retry = dead or {}, retry or {}
+        with self._tx() as conn:
+            conn.executemany("DELETE FROM updates WHERE id = ?", [(i,) for i in delivered])
+            conn.executemany("UPDATE updates SET state = 'dead', errors = ?, last_error = ? "
+                             "WHERE id = ?",
+                             [(json.dumps(e), error, i) for i, e in dead.items()])
+            conn.executemany("UPDATE updates SET state = 'pending', next_attempt_at = ?, "
+                             "last_error = ? WHERE id = ?",
+                             [(t, error, i) for i, t in retry.items()])
+            conn.executemany("UPDATE updates SET state = 'pending', last_error = ? WHERE id = ?",
+                             [(error, i) for i in release])
+            for key, value in (meta or {}).items():
+                self._set_meta(conn, key, value)
+
+    def next_due(self):
+        """Return when the earliest pending row becomes sendable, or None if none is pending."""
+        with self._read() as conn:
+            row = conn.execute("SELECT MIN(next_attempt_at) FROM updates "
+                               "WHERE state = 'pending'").fetchone()
+        return row[0]
+
+    # -- inspection and dead letters ---------------------------------------------------------
+
+    def counts(self):
+        """Return {'pending', 'inflight', 'dead', 'oldest_created_at'}."""
+        with self._read() as conn:
+            counts = dict(conn.execute("SELECT state, COUNT(*) FROM updates GROUP BY state"))
+            oldest = conn.execute("SELECT MIN(created_at) FROM updates "
+                                  "WHERE state != 'dead'").fetchone()[0]
+        return {"pending": counts.get("pending", 0), "inflight": counts.get("inflight", 0),
+                "dead": counts.get("dead", 0), "oldest_created_at": oldest}
+
+    def dead(self):
+        """Return the dead letters as dicts (id, update_id, order_number, errors, update)."""
+        with self._read() as conn:
+            rows = conn.execute("SELECT id, update_id, order_number, errors, last_error, body "
+                                "FROM updates WHERE state = 'dead' ORDER BY id").fetchall()
+        return [{"id": r[0], "update_id": r[1], "order_number": r[2],
+                 "errors": json.loads(r[3]) if r[3] else None, "reason": r[4],
+                 "update": json.loads(r[5])} for r in rows]
+
+    def retry_dead(self, ids=None):
+        """Move dead letters (all, or the given row ids) back to pending; return how many."""
+        return self._dead_op("UPDATE updates SET state = 'pending', next_attempt_at = 0, "
+                             "errors = NULL", ids)
+
+    def drop_dead(self, ids=None):
+        """Delete dead letters (all, or the given row ids); return how many."""
+        return self._dead_op("DELETE FROM updates", ids)
+
+    def _dead_op(self, sql, ids):
+        with self._tx() as conn:
+            if ids is None:
+                return conn.execute(sql + " WHERE state = 'dead'").rowcount
+            return sum(conn.execute(sql + " WHERE state = 'dead' AND id = ?", (i,)).rowcount
+                       for i in ids)
+
+    def updates(self, state=None):
+        """Return the queued updates (optionally of one state) in queue order."""
+        with self._read() as conn:
+            if state:
+                rows = conn.execute("SELECT body FROM updates WHERE state = ? ORDER BY id",
+                                    (state,))
+            else:
+                rows = conn.execute("SELECT body FROM updates ORDER BY id")
+            return [json.loads(r[0]) for r in rows]
+
+    def integrity_check(self):
+        """Return SQLite's integrity_check result ('ok' when healthy)."""
+        with self._read() as conn:
+            return conn.execute("PRAGMA integrity_check").fetchone()[0]
+
+    # -- meta --------------------------------------------------------------------------------
+
+    def get_meta(self, key):
+        """Return a stored metadata value or None."""
+        with self._read() as conn:
+            return self._meta(conn, key)
+
+    def set_meta(self, **values):
+        """Store metadata values (None deletes)."""
+        with self._tx() as conn:
+            for key, value in values.items():
+                self._set_meta(conn, key, value)
+
+    @staticmethod
+    def _meta(conn, key):
+        row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    @staticmethod
+    def _set_meta(conn, key, value):
+        if value is None:
+            conn.execute("DELETE FROM meta WHERE key = ?", (key,))
+        else:
+            conn.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) "
+                         "DO UPDATE SET value = excluded.value", (key, value))
