@@ -1,0 +1,44 @@
+"""seom_client needs only requests and the standard library, and never oss_server."""
+
+import ast
+import json
+import os
+import subprocess
+import sys
+
+from .conftest import REPO
+
+PROBE = """
+import json, sys
+before = set(sys.modules)
+import seom_client, seom_client.cli, seom_client.controller
+new = {name.split(".")[0] for name in set(sys.modules) - before}
+print(json.dumps(sorted(new)))
+"""
+REQUESTS_DEPS = {"requests", "urllib3", "idna", "charset_normalizer", "chardet", "certifi",
+                 "simplejson", "brotli", "brotlicffi", "zstandard", "socks", "cryptography",
+                 "OpenSSL", "_cffi_backend"}
+
+
+def test_imports_only_requests_and_the_standard_library():
+    proc = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(REPO)}, timeout=30, check=True)
+    modules = set(json.loads(proc.stdout))
+    foreign = {m for m in modules - set(sys.stdlib_module_names) - REQUESTS_DEPS - {"seom_client"}
+               if not m.startswith(("_cython", "cython_runtime"))}  # compiled deps' runtime
+    assert not foreign, f"seom_client pulled in {sorted(foreign)}"
+    assert "oss_server" not in modules and "flask" not in modules
+
+
+def test_source_imports_only_requests_and_the_standard_library():
+    allowed = set(sys.stdlib_module_names) | {"requests"}
+    for path in (REPO / "seom_client").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                names = [node.module]
+            else:
+                continue
+            for name in names:
+                assert name.split(".")[0] in allowed, f"{path.name} imports {name}"

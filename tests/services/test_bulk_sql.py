@@ -1,0 +1,75 @@
+"""Bulk writes store rows exactly as Core does, and fail the way Core fails."""
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import insert, select, text
+from sqlalchemy.exc import IntegrityError
+
+from oss_server.models import Activity, Order, UpdateReceipt
+from oss_server.services.bulk_sql import insert_rows, one_of, update_rows
+
+WHEN = datetime(2026, 3, 1, 9, 30, 15, 250000, tzinfo=timezone(timedelta(hours=-5)))
+
+
+def _order(store, number: str, **changes) -> dict:
+    row = {"store_id": store.id, "order_number": number, "order_key": number.lower(),
+           "status": "Paid", "occurred_at": WHEN, "sequence": 1, "last_update_id": "u",
+           "created_at": WHEN, "updated_at": WHEN, "expected_ship_date": date(2026, 3, 4)}
+    return {**row, **changes}
+
+
+def _stored(session, table: str, column: str):
+    return session.execute(text(f"SELECT {column} FROM {table} ORDER BY id")).scalars().all()
+
+
+@pytest.mark.parametrize("column", ["occurred_at", "expected_ship_date", "sequence"])
+def test_insert_stores_the_same_values_as_core(session, make_store, column):
+    store = make_store()
+    session.execute(insert(Order.__table__), [_order(store, "CORE-1")])
+    insert_rows(session, Order.__table__, [_order(store, "BULK-1")])
+    core, bulk = _stored(session, "orders", column)
+    assert core == bulk
+
+
+def test_json_and_null_values_match_core(session, make_store):
+    store = make_store()
+    rows = [{"store_id": store.id, "outcome": "rejected", "received_at": WHEN,
+             "errors": errors, "update_id": None, "order_number": None, "event": None}
+            for errors in (None, {"order.status": "Missing data for required field."})]
+    session.execute(insert(Activity.__table__), rows)
+    insert_rows(session, Activity.__table__, rows)
+    stored = _stored(session, "activity", "errors")
+    assert stored[:2] == stored[2:]
+    assert [a.errors for a in session.scalars(select(Activity).order_by(Activity.id))][2:] == \
+        [None, {"order.status": "Missing data for required field."}]
+
+
+def test_update_rows_sets_columns_by_id(session, make_store):
+    store = make_store()
+    insert_rows(session, Order.__table__, [_order(store, "A"), _order(store, "B")])
+    ids = dict(session.execute(select(Order.order_key, Order.id)).all())
+    later = WHEN + timedelta(days=1)
+    update_rows(session, Order.__table__, [{"id": ids["b"], "status": "Shipped",
+                                           "occurred_at": later}])
+    rows = session.execute(select(Order.order_key, Order.status, Order.occurred_at)
+                           .order_by(Order.order_key)).all()
+    assert [(k, s, t) for k, s, t in rows] == [("a", "Paid", WHEN), ("b", "Shipped", later)]
+
+
+def test_a_duplicate_key_is_an_integrity_error(session, make_store):
+    # A racing worker surfaces here; the API retries the batch on exactly this exception.
+    store = make_store()
+    receipt = {"store_id": store.id, "update_id": "u-1", "outcome": "applied",
+               "received_at": WHEN}
+    insert_rows(session, UpdateReceipt.__table__, [receipt])
+    with pytest.raises(IntegrityError):
+        insert_rows(session, UpdateReceipt.__table__, [receipt])
+    session.rollback()
+
+
+def test_one_of_matches_like_in(session, make_store):
+    store = make_store()
+    insert_rows(session, Order.__table__, [_order(store, n) for n in ("A", "B", "C")])
+    keys = session.scalars(select(Order.order_key).where(one_of(session, Order.order_key,
+                                                                 {"a", "c", "zz"}))).all()
+    assert sorted(keys) == ["a", "c"]

@@ -1,0 +1,202 @@
+"""Failed-lookup limits: per order number as typed, per client IP, shared by all workers."""
+from __future__ import annotations
+
+import socket
+import uuid
+
+import pytest
+
+from oss_server.services.limits import (DatabaseCounters, Limit, LookupLimiter, Locked,
+                                        RedisCounters, ip_bucket, parse_limits, retry_after)
+
+
+def test_parse_flask_limiter_notation():
+    assert parse_limits("5 per 15 minutes; 20 per day") == [Limit(5, 900), Limit(20, 86400)]
+    assert parse_limits("10 per 15 minutes") == [Limit(10, 900)]
+    assert parse_limits("3/hour, 7 per 2 hours") == [Limit(3, 3600), Limit(7, 7200)]
+    with pytest.raises(ValueError):
+        parse_limits("")
+
+
+def test_moving_window_retry_after():
+    rules = [Limit(5, 900), Limit(20, 86400)]
+    assert retry_after([100, 200, 300, 400], rules, 500) == 0
+    assert retry_after([100, 200, 300, 400, 500], rules, 600) == 100 + 900 - 600
+    assert retry_after([100, 200, 300, 400, 500], rules, 1001) == 0
+    spread = [i * 1000.0 for i in range(20)]
+    assert retry_after(spread, rules, 20_000) == 86400 - 20_000
+
+
+def test_ipv6_counts_per_64_and_mapped_ipv4_as_ipv4():
+    assert ip_bucket("2001:db8:1:2:aaaa::1") == ip_bucket("2001:db8:1:2:bbbb::2")
+    assert ip_bucket("2001:db8:1:2::1") != ip_bucket("2001:db8:1:3::1")
+    assert ip_bucket("::ffff:192.0.2.7") == ip_bucket("192.0.2.7")
+
+
+def test_sixth_failure_is_refused_even_with_the_right_verifier(shopper, order):
+    for attempt in range(5):
+        assert shopper.lookup("acme", "1001", f"9000{attempt}").status_code == 200
+    response = shopper.lookup("acme", "1001", "10001")
+    assert response.status_code == 429
+    assert 800 <= int(response.headers["Retry-After"]) <= 900
+    assert "Too many attempts. Please wait 15 minutes" in response.get_data(as_text=True)
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_the_number_counts_as_typed_whether_or_not_it_exists(shopper, order):
+    for attempt in range(5):
+        shopper.lookup("acme", " NOPE-1 " if attempt % 2 else "nope-1", "10001")
+    assert shopper.lookup("acme", "Nope-1", "10001").status_code == 429
+    # Another number in the same store is not locked by it.
+    assert shopper.lookup("acme", "1001", "10001").status_code == 303
+
+
+def test_successes_do_not_count(shopper, order):
+    for _ in range(8):
+        assert shopper.lookup("acme", "1001", "10001").status_code == 303
+    for attempt in range(4):
+        assert shopper.lookup("acme", "1001", f"9000{attempt}").status_code == 200
+    assert shopper.lookup("acme", "1001", "10001").status_code == 303
+
+
+def test_per_ip_limit_spans_numbers_and_stores(shopper, store, make_store, order):
+    make_store(slug="second")
+    for attempt in range(10):
+        slug = "acme" if attempt % 2 else "second"
+        assert shopper.lookup(slug, f"guess-{attempt}", "10001").status_code == 200
+    locked = shopper.lookup("acme", "1001", "10001")
+    assert locked.status_code == 429 and int(locked.headers["Retry-After"]) > 0
+
+
+def test_per_ip_limit_is_per_address(app, store, order):
+    from tests.shop.conftest import Shopper
+
+    def lookup_from(address, number):
+        shopper = Shopper(app.test_client())
+        shopper.client.environ_base["REMOTE_ADDR"] = address
+        # A fresh app context per shopper, as each real request would have.
+        with app.app_context():
+            return shopper.lookup("acme", number, "10001")
+
+    for attempt in range(10):
+        assert lookup_from("198.51.100.1", f"guess-{attempt}").status_code == 200
+    assert lookup_from("198.51.100.1", "1001").status_code == 429
+    assert lookup_from("198.51.100.2", "1001").status_code == 303
+
+
+@pytest.fixture
+def db_limiter(app):
+    from oss_server.extensions import db
+
+    counters = DatabaseCounters(db.engine)
+    yield counters
+    counters.clear()
+
+
+def _limiter(counters, clock):
+    return LookupLimiter(counters, [Limit(5, 900), Limit(20, 86400)], [Limit(10, 900)],
+                         clock=lambda: clock[0])
+
+
+def test_database_window_moves_and_daily_limit_holds(db_limiter):
+    clock = [1_000_000.0]
+    limiter = _limiter(db_limiter, clock)
+    for day_round in range(4):
+        for n in range(5):
+            clock[0] += 1
+            limiter.reserve(1, "A-1", f"203.0.113.{day_round * 5 + n}")
+        clock[0] += 1
+        with pytest.raises(Locked) as locked:
+            limiter.reserve(1, "A-1", "203.0.113.250")
+        if day_round < 3:
+            assert 890 <= locked.value.retry_after <= 900  # 5 in 15 minutes
+            clock[0] += 900
+    # The 20th failure of the day locks for the rest of the 24 hours, not 15 minutes.
+    assert locked.value.retry_after > 80_000
+
+
+def test_released_reservations_are_not_failures(db_limiter):
+    clock = [2_000_000.0]
+    limiter = _limiter(db_limiter, clock)
+    for _ in range(12):
+        clock[0] += 1
+        limiter.release(limiter.reserve(7, "B-1", "203.0.113.9"))
+    limiter.reserve(7, "B-1", "203.0.113.9")
+
+
+def _redis_url():
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
+    except OSError as exc:
+        pytest.skip(f"no Redis at 127.0.0.1:6379 ({exc})")
+    return "redis://127.0.0.1:6379/0"
+
+
+@pytest.fixture
+def redis_counters():
+    counters = RedisCounters(_redis_url(), prefix=f"oss-test:{uuid.uuid4().hex}:")
+    yield counters
+    counters.clear()
+
+
+def test_redis_counters_lock_release_and_move(redis_counters):
+    clock = [3_000_000.0]
+    limiter = _limiter(redis_counters, clock)
+    limiter.release(limiter.reserve(1, "R-1", "203.0.113.1"))
+    for _ in range(5):
+        clock[0] += 1
+        limiter.reserve(1, "R-1", "203.0.113.1")
+    with pytest.raises(Locked) as locked:
+        limiter.reserve(1, "R-1", "203.0.113.2")
+    assert 890 <= locked.value.retry_after <= 900
+    clock[0] += 900
+    limiter.reserve(1, "R-1", "203.0.113.2")
+
+
+class TestRedisBackedApp:
+    @pytest.fixture
+    def app_config(self):
+        return {"OSS_RATELIMIT_STORAGE_URI": _redis_url(),
+                "OSS_LOOKUP_KEY_PREFIX": f"oss-test:{uuid.uuid4().hex}:"}
+
+    def test_sixth_failure_is_refused_with_redis(self, app, shopper, order):
+        from oss_server.shop.context import lookup_limiter
+
+        with app.test_request_context():
+            limiter = lookup_limiter()
+        assert isinstance(limiter.counters, RedisCounters)
+        try:
+            for attempt in range(5):
+                assert shopper.lookup("acme", "1001", f"9000{attempt}").status_code == 200
+            assert shopper.lookup("acme", "1001", "10001").status_code == 429
+        finally:
+            limiter.counters.clear()
+
+
+class TestConfiguredLimits:
+    @pytest.fixture
+    def app_config(self):
+        return {"OSS_LOOKUP_LIMIT_PER_ORDER": "2 per hour", "OSS_LOOKUP_LIMIT_PER_IP": "3 per hour"}
+
+    def test_settings_override_the_defaults(self, shopper, order):
+        shopper.lookup("acme", "1001", "90000")
+        shopper.lookup("acme", "1001", "90001")
+        response = shopper.lookup("acme", "1001", "10001")
+        assert response.status_code == 429
+        assert 3500 <= int(response.headers["Retry-After"]) <= 3600
+        shopper.lookup("acme", "2002", "90000")
+        assert shopper.lookup("acme", "3003", "10001").status_code == 429  # third IP failure
+
+
+def test_lookup_tallies_per_store_and_day(shopper, session, store, order):
+    from datetime import date
+
+    from oss_server.services.lookup_stats import daily_lookup_stats
+
+    shopper.lookup("acme", "1001", "10001")
+    for attempt in range(6):
+        shopper.lookup("acme", "1001", f"9000{attempt}")
+    rows = daily_lookup_stats(session, store, date.today(), days=7)
+    assert len(rows) == 7 and rows[-1]["day"] == date.today()
+    assert (rows[-1]["found"], rows[-1]["not_found"], rows[-1]["limited"]) == (1, 5, 1)
+    assert rows[0]["found"] == 0
