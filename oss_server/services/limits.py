@@ -7,8 +7,10 @@ that finds its order *releases* the slot, so only failures stay counted.
 :meth:`LookupLimiter.attempt` does both around the check itself; with database counters
 it is one transaction that holds the buckets' rows from check to count.
 
-Windows are moving windows: a bucket is locked while its last ``amount`` failures all
-lie within ``period``; ``Retry-After`` is the time until the oldest of them leaves it.
+A rule ``amount`` per ``period`` locks a bucket for a whole ``period`` from the failure
+that reached it (5 failures in 15 minutes lock for 15 minutes, the 20th of a day for
+24 hours): failures spread over 14 minutes lock as long as five quick ones. While locked
+nothing is counted, so the newest failure is the one that reached the limit.
 
 Counters live in the database (default; SQLite and PostgreSQL) or in Redis when
 ``OSS_RATELIMIT_STORAGE_URI`` is ``redis://`` / ``rediss://``; never in process memory,
@@ -70,12 +72,18 @@ def ip_bucket(address: str | None) -> str:
 
 
 def retry_after(stamps: list[float], rules: list[Limit], now: float) -> float:
-    """Seconds until every rule admits one more failure (0 when it already does)."""
+    """Seconds the bucket stays locked (0 when it admits one more failure).
+
+    A rule is reached when ``amount`` failures lie within ``period`` up to the newest one;
+    it then locks until ``period`` after that newest failure.
+    """
+    if not stamps:
+        return 0.0
+    newest = max(stamps)
     wait = 0.0
     for rule in rules:
-        recent = sorted(t for t in stamps if t > now - rule.period)
-        if len(recent) >= rule.amount:
-            wait = max(wait, recent[len(recent) - rule.amount] + rule.period - now)
+        if sum(1 for t in stamps if t > newest - rule.period) >= rule.amount:
+            wait = max(wait, newest + rule.period - now)
     return wait
 
 
@@ -211,20 +219,22 @@ class DatabaseCounters:
         return [float(t) for t in stamps or []]
 
 
+# The rule of retry_after, run in Redis so that check and count are one atomic step.
 _RESERVE = """
 local now = tonumber(ARGV[1])
 local longest = tonumber(ARGV[3])
 local wait = 0
 for i, key in ipairs(KEYS) do
   redis.call('ZREMRANGEBYSCORE', key, '-inf', now - longest)
-  for amount, period in string.gmatch(ARGV[3 + i], '(%d+):(%d+)') do
-    amount = tonumber(amount)
-    period = tonumber(period)
-    local recent = redis.call('ZRANGEBYSCORE', key, '(' .. (now - period), '+inf', 'WITHSCORES')
-    local count = #recent / 2
-    if count >= amount then
-      local w = tonumber(recent[2 * (count - amount) + 2]) + period - now
-      if w > wait then wait = w end
+  local top = redis.call('ZRANGE', key, -1, -1, 'WITHSCORES')
+  if #top == 2 then
+    local newest = tonumber(top[2])
+    for amount, period in string.gmatch(ARGV[3 + i], '(%d+):(%d+)') do
+      period = tonumber(period)
+      if redis.call('ZCOUNT', key, '(' .. (newest - period), '+inf') >= tonumber(amount) then
+        local w = newest + period - now
+        if w > wait then wait = w end
+      end
     end
   end
 end

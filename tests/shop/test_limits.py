@@ -18,13 +18,20 @@ def test_parse_flask_limiter_notation():
         parse_limits("")
 
 
-def test_moving_window_retry_after():
+def test_a_reached_limit_locks_for_its_whole_period():
     rules = [Limit(5, 900), Limit(20, 86400)]
+    assert retry_after([], rules, 500) == 0
     assert retry_after([100, 200, 300, 400], rules, 500) == 0
-    assert retry_after([100, 200, 300, 400, 500], rules, 600) == 100 + 900 - 600
-    assert retry_after([100, 200, 300, 400, 500], rules, 1001) == 0
+    # Five failures spread over 400 s lock for 15 minutes from the fifth, not until the
+    # first of them is 15 minutes old.
+    assert retry_after([100, 200, 300, 400, 500], rules, 600) == 500 + 900 - 600
+    assert retry_after([100, 200, 300, 400, 500], rules, 1001) == 399
+    assert retry_after([100, 200, 300, 400, 500], rules, 1400) == 0
+    # After the lock, counting starts afresh: one more failure does not lock again.
+    assert retry_after([100, 200, 300, 400, 500, 1500], rules, 1501) == 0
+    # The twentieth failure of a day, however spread, locks for 24 hours from it.
     spread = [i * 1000.0 for i in range(20)]
-    assert retry_after(spread, rules, 20_000) == 86400 - 20_000
+    assert retry_after(spread, rules, 20_000) == 19_000 + 86400 - 20_000
 
 
 def test_ipv6_counts_per_64_and_mapped_ipv4_as_ipv4():
@@ -151,6 +158,24 @@ def test_redis_counters_lock_release_and_move(redis_counters):
     assert 890 <= locked.value.retry_after <= 900
     clock[0] += 900
     limiter.reserve(1, "R-1", "203.0.113.2")
+
+
+@pytest.mark.parametrize("counters", ["db_limiter", "redis_counters"])
+def test_spread_failures_lock_for_the_whole_period(request, counters):
+    """Five failures over 14 minutes lock that number for 15 minutes from the fifth."""
+    clock = [4_000_000.0]
+    limiter = _limiter(request.getfixturevalue(counters), clock)
+    for n in range(5):
+        limiter.reserve(1, "S-1", f"203.0.113.{n}")
+        clock[0] += 210  # 4 × 210 s = 14 minutes between the first and the fifth
+    with pytest.raises(Locked) as locked:
+        limiter.reserve(1, "S-1", "203.0.113.100")
+    assert locked.value.retry_after == 900 - 210
+    clock[0] += 600  # 15 minutes after the first: a moving window would have let this in
+    with pytest.raises(Locked):
+        limiter.reserve(1, "S-1", "203.0.113.101")
+    clock[0] += 90
+    limiter.reserve(1, "S-1", "203.0.113.102")
 
 
 class TestRedisBackedApp:
