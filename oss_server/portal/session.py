@@ -9,7 +9,7 @@ from flask_login import UserMixin, current_user, login_user, logout_user
 
 from ..extensions import db, login_manager
 from ..models import Merchant, Store
-from ..services import accounts
+from ..services import accounts, portal_sessions
 
 IDLE_TIMEOUT = timedelta(minutes=30)
 ABSOLUTE_TIMEOUT = timedelta(hours=12)
@@ -49,12 +49,17 @@ def _load_user(user_id: str) -> PortalUser | None:
     merchant = db.session.get(Merchant, int(merchant_id))
     if merchant is None or merchant.session_version != int(version):
         return None
+    # The cookie alone is not enough: its session must still be on file (not signed out).
+    if not portal_sessions.is_open(db.session, merchant.id, session.get("sid")):
+        return None
     return PortalUser(merchant)
 
 
 def start_session(merchant: Merchant) -> None:
     """Sign *merchant* in on a fresh session (nothing of the old one carries over)."""
     session.clear()
+    session["sid"] = portal_sessions.open_session(db.session, merchant)
+    db.session.commit()
     login_user(PortalUser(merchant))
     session.permanent = True
     session["login_at"] = session["seen_at"] = clock()
@@ -77,7 +82,9 @@ def pending_merchant() -> Merchant | None:
 
 
 def end_session() -> None:
-    """Sign out and drop everything the session held."""
+    """Sign out and drop everything the session held, on the server too."""
+    portal_sessions.close_session(db.session, session.get("sid"))
+    db.session.commit()
     logout_user()
     session.clear()
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from ..mail.outbox import queue_email
 from ..models import Merchant, OutboxEmail
 from ..models.outbox import PASSWORD_RESET
-from . import throttle
+from . import portal_sessions, throttle
 from .accounts import AccountError, delete_merchant, get_merchant_by_email
 from .passwords import check_policy, hash_password, verify_password
 
@@ -27,6 +27,7 @@ def set_password(session: Session, merchant: Merchant, new_password: str) -> Non
     merchant.password_hash = hash_password(new_password)
     # Sessions carry the version they were opened with; older ones stop being accepted.
     merchant.session_version = (merchant.session_version or 1) + 1
+    portal_sessions.close_all(session, merchant)
     throttle.clear(session, throttle.account_key(merchant.email))
     session.flush()
 

@@ -5,9 +5,9 @@ import re
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from oss_server.models import Merchant, OutboxEmail
+from oss_server.models import Merchant, OutboxEmail, PortalSession
 from oss_server.services import credentials, passwords, signin
 from tests.conftest import PASSWORD
 
@@ -96,6 +96,28 @@ def test_logout_is_a_post(signed_in, make_merchant):
     assert browser.get("/account/logout").status_code == 405
     assert browser.logout().status_code == 302
     assert browser.get("/account/").status_code == 302
+
+
+def test_a_copy_of_the_cookie_stops_working_at_sign_out(signed_in, new_portal, make_merchant,
+                                                        session):
+    merchant = make_merchant()
+    browser, other_device = signed_in(merchant), signed_in(merchant)
+    copied = browser.client.get_cookie("session").value
+    thief = new_portal()
+    thief.client.set_cookie("session", copied)
+    assert thief.get("/account/").status_code == 200  # the copy works while signed in
+    assert browser.logout().status_code == 302
+    assert thief.get("/account/").status_code == 302  # signed out on the server too
+    assert other_device.get("/account/").status_code == 200  # other sessions go on
+    assert session.scalar(select(func.count()).select_from(PortalSession)) == 1
+
+
+def test_sessions_go_with_the_account(signed_in, make_merchant, session):
+    merchant = make_merchant()
+    browser = signed_in(merchant)
+    response = browser.post("/account/settings/delete", {"password": PASSWORD})
+    assert response.status_code == 302
+    assert session.scalar(select(func.count()).select_from(PortalSession)) == 0
 
 
 def test_session_cookie_flags(portal, make_merchant):
