@@ -92,7 +92,8 @@ def load(instance_path: str, overrides: dict | None = None, environ=os.environ) 
     config.update(
         SECRET_KEY=values["SECRET_KEY"],
         SQLALCHEMY_DATABASE_URI=normalise_database_url(str(values["DATABASE_URL"])),
-        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
+        # No pool_pre_ping: pool_checks pings only connections that sat idle.
+        SQLALCHEMY_ENGINE_OPTIONS={},
         RATELIMIT_STORAGE_URI=values["RATELIMIT_STORAGE_URI"],
         RATELIMIT_HEADERS_ENABLED=True,
         # Flask-Limiter would otherwise put the window's reset time in Retry-After on every

@@ -12,7 +12,8 @@ from ..services.shopper import order_view, store_view
 from ..services.shopper_reads import order_version, shopper_order
 from ..services.tokens import TokenError, make_status_token, read_status_token
 from . import bp
-from .context import client_address, find_store, lookup_limiter, open_store, wait_sentence
+from .context import (client_address, find_store, lookup_limiter, open_store, read_connection,
+                      wait_sentence)
 from .forms import LookupForm
 from .page_cache import PageCache
 from .pages import no_store, render_form
@@ -56,7 +57,7 @@ def lookup(slug: str):
 def status(slug: str, token: str):
     """Show an order's status to whoever holds its signed link."""
     # One connection for the page's reads: the store, then the order it may name.
-    with db.engine.connect() as conn:
+    with read_connection() as conn:
         store = open_store(slug, conn)
         try:
             store_id, order_id = read_status_token(current_app.secret_key, token,
