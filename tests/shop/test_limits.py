@@ -225,3 +225,23 @@ def test_lookup_tallies_per_store_and_day(shopper, session, store, order):
     assert len(rows) == 7 and rows[-1]["day"] == date.today()
     assert (rows[-1]["found"], rows[-1]["not_found"], rows[-1]["limited"]) == (1, 5, 1)
     assert rows[0]["found"] == 0
+
+
+def test_lookup_bookkeeping_skips_the_flush_and_leaves_the_connection_durable(db_limiter):
+    """Counts commit without waiting for the disk; ingestion on that connection still does."""
+    def level(raw):
+        if db_limiter.engine.dialect.name == "sqlite":
+            return raw.execute("PRAGMA synchronous").fetchone()[0]
+        cursor = raw.cursor()
+        cursor.execute("SHOW synchronous_commit")
+        value = cursor.fetchone()[0]
+        raw.rollback()  # the connection may sit in the pool: leave no transaction open
+        return value
+
+    with db_limiter._transaction() as conn:
+        raw = conn.connection.dbapi_connection
+        assert level(raw) in (1, "off")  # NORMAL on SQLite, off on PostgreSQL
+    with pytest.raises(RuntimeError):
+        with db_limiter._transaction():
+            raise RuntimeError("a lookup failing half-way")
+    assert level(raw) in (2, "on")  # FULL again on SQLite; SET LOCAL ended with its transaction
