@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 import os
+from functools import lru_cache
 
 from flask import Flask, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.datastructures import LanguageAccept
+from werkzeug.http import parse_accept_header
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .errors import register_error_handlers
@@ -38,12 +41,20 @@ def _is_shopper_page() -> bool:
     return request.blueprint == "shop"
 
 
+_LANGUAGES = ("en", "es", "fr", "de")
+
+
 def _select_locale():
-    supported = ["en", "es", "fr", "de"]
     chosen = request.args.get("lang") or request.cookies.get("lang")
-    if chosen in supported:
+    if chosen in _LANGUAGES:
         return chosen
-    return request.accept_languages.best_match(supported) or "en"
+    return _best_language(request.headers.get("Accept-Language", ""))
+
+
+@lru_cache(maxsize=512)
+def _best_language(header: str) -> str:
+    # Browsers send a handful of distinct headers: parse each once, not on every request.
+    return parse_accept_header(header, LanguageAccept).best_match(_LANGUAGES) or "en"
 
 
 def _configure_proxies(app: Flask) -> None:

@@ -1,6 +1,8 @@
 """Signed, expiring status-page tokens: bookmarkable and safe to email."""
 from __future__ import annotations
 
+from functools import lru_cache
+
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 _SALT = "oss.status-page.v1"
@@ -14,14 +16,20 @@ class TokenError(Exception):
         self.expired = expired
 
 
+@lru_cache(maxsize=8)
+def _serializer(secret_key: str) -> URLSafeTimedSerializer:
+    # Built once per key: every status page reads a token, every lookup makes one.
+    return URLSafeTimedSerializer(secret_key, salt=_SALT)
+
+
 def make_status_token(secret_key: str, store_id: int, order_id: int) -> str:
     """Return a token naming one order of one store (no shopper data inside)."""
-    return URLSafeTimedSerializer(secret_key, salt=_SALT).dumps([store_id, order_id])
+    return _serializer(secret_key).dumps([store_id, order_id])
 
 
 def read_status_token(secret_key: str, token: str, max_age_days: int) -> tuple[int, int]:
     """Return (store_id, order_id) from a token younger than *max_age_days*."""
-    serializer = URLSafeTimedSerializer(secret_key, salt=_SALT)
+    serializer = _serializer(secret_key)
     try:
         store_id, order_id = serializer.loads(token, max_age=max_age_days * 86400)
     except SignatureExpired:
