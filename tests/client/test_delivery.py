@@ -316,12 +316,15 @@ def test_heartbeat_stays_fresh_during_a_long_backoff(make_client, receiver):
     enqueue_orders(client, 1)
     client.start()
     assert wait_for(lambda: len(receiver.requests) >= 1)
+    # Watch for 3 s: a heartbeat that stopped at the start of the backoff would be >= 3 s old
+    # by the end. The 0.1 s beat is held to < 2 s, not to a few beats, so one slow write
+    # (an fsync stall on a loaded machine) does not fail it; 2 s is still far below 30 s.
     ages = []
-    for _ in range(10):
+    for _ in range(30):
         time.sleep(0.1)
         ages.append(time.time() - client.controller_info()["heartbeat_at"])
     assert len(receiver.requests) == 1  # still waiting out the 30 s backoff
-    assert max(ages) < 0.5, ages
+    assert max(ages) < 2.0, ages
     started = time.monotonic()
     client.stop()
     assert time.monotonic() - started < 2  # stop() still cuts the backoff short

@@ -54,7 +54,7 @@ def test_killed_sender_email_arrives_once_after_claim_expires(app, session, data
     queue(session)
     inbox.holding = True
     process = subprocess.Popen([OSS_SERVER, "send-notifications"],
-                               env=sender_env(app, database_url, OSS_MAIL_CLAIM_SECONDS=4),
+                               env=sender_env(app, database_url, OSS_MAIL_CLAIM_SECONDS=15),
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         # The sender has claimed the row and is mid-conversation with the server.

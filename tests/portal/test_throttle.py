@@ -33,8 +33,17 @@ def test_success_clears_the_account_counter(portal, make_merchant, session):
     assert session.get(throttle.LoginThrottle, throttle.account_key(merchant.email)) is None
 
 
+@pytest.fixture
+def frozen_clock(monkeypatch):
+    """Stop the throttle's clock, so a 1 s lock cannot run out between two requests."""
+    now = utcnow()
+    monkeypatch.setattr(throttle, "utcnow", lambda: now)
+    return now
+
+
 @pytest.mark.parametrize("known", [True, False], ids=["known", "unknown"])
-def test_five_failures_lock_the_account_known_or_not(portal, make_merchant, known):
+def test_five_failures_lock_the_account_known_or_not(portal, make_merchant, known,
+                                                      frozen_clock):
     email = make_merchant().email if known else "nobody@example.com"
     for _ in range(5):
         assert portal.login(email, "wrong password here").status_code == 200
