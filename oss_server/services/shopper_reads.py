@@ -12,6 +12,7 @@ email or secret ever reaches a view.
 """
 from __future__ import annotations
 
+from collections import namedtuple
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import NamedTuple
@@ -104,11 +105,16 @@ _ORDER = FixedRead(
     select(*_columns(_orders, _OrderRow))
     .where(_orders.c.id == bindparam("order_id"), _orders.c.store_id == bindparam("store_id")),
     _OrderRow)
-_VERSION = FixedRead(
-    select(_orders.c.occurred_at, _orders.c.sequence, _orders.c.last_update_id,
-           _orders.c.updated_at)
-    .where(_orders.c.id == bindparam("order_id"), _orders.c.store_id == bindparam("store_id")),
-    _Version)
+
+# A store's row and, beside it, the version of one of its orders (all None if not its).
+_StorePage = namedtuple("_StorePage", ShopStore._fields + _Version._fields)
+_STORE_PAGE = FixedRead(
+    select(*_columns(_stores, ShopStore, skip=1), _merchants.c.paid_through,
+           *[_orders.c[name] for name in _Version._fields])
+    .join(_merchants, _merchants.c.id == _stores.c.merchant_id)
+    .outerjoin(_orders, (_orders.c.id == bindparam("order_id"))
+               & (_orders.c.store_id == _stores.c.id))
+    .where(_stores.c.slug == bindparam("slug")), _StorePage)
 _ITEMS = FixedRead(
     select(*_columns(_items, ShopItem))
     .where(_items.c.order_id == bindparam("order_id")).order_by(_items.c.position), ShopItem)
@@ -154,11 +160,20 @@ def shopper_order(conn: Connection, store_id: int, order_id: int) -> ShopperOrde
                         history=_HISTORY.all(conn, order_id=order_id))
 
 
-def order_version(conn: Connection, store_id: int, order_id: int) -> tuple | None:
-    """Return what changes whenever anything a shopper sees of the order does, or None.
+def shop_store_and_version(conn: Connection, slug: str,
+                           order_id: int) -> tuple[ShopStore, tuple | None] | None:
+    """Return the store with *slug* and the version of its order *order_id*, in one query.
 
-    Only the snapshot writer changes an order's items, tracking and history, and it
+    None when there is no such store; the version is None when the store has no such
+    order. A status page needs both before anything else, and on PostgreSQL each read is
+    a round trip. The version changes whenever anything a shopper sees of the order does:
+    only the snapshot writer changes an order's items, tracking and history, and it
     always stores the new snapshot's ordering key with them; stale snapshots are refused,
     so the key (with the update id and the write time) never repeats for other content.
     """
-    return _VERSION.first(conn, order_id=order_id, store_id=store_id)
+    row = _STORE_PAGE.first(conn, slug=slug, order_id=order_id)
+    if row is None:
+        return None
+    split = len(ShopStore._fields)
+    version = _Version._make(row[split:]) if row.sequence is not None else None
+    return ShopStore._make(row[:split]), version

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Connection
 from ..extensions import db
 from ..services.accounts import SLUG
 from ..services.limits import LookupLimiter, build_limiter
-from ..services.shopper_reads import ShopStore, shop_store
+from ..services.shopper_reads import ShopStore, shop_store, shop_store_and_version
 
 
 class StoreUnavailable(Exception):
@@ -61,7 +61,18 @@ def is_available(store: ShopStore) -> bool:
 
 def open_store(slug: str, conn: Connection | None = None) -> ShopStore:
     """Return the store for a shopper page: 404 if unknown, unavailable if lapsed."""
-    store = find_store(slug, conn)
+    return _opened(find_store(slug, conn))
+
+
+def open_store_and_version(slug: str, order_id: int,
+                           conn: Connection) -> tuple[ShopStore, tuple | None]:
+    """:func:`open_store` and the version of the store's order *order_id* (None if not its)."""
+    found = shop_store_and_version(conn, slug, order_id) if SLUG.match(slug) else None
+    store, version = found or (None, None)
+    return _opened(store), version
+
+
+def _opened(store: ShopStore | None) -> ShopStore:
     if store is None:
         abort(404)
     g.shop_store = store

@@ -9,11 +9,11 @@ from flask_babel import gettext as _
 from ..extensions import db
 from ..services.lookup import guarded_lookup
 from ..services.shopper import order_view, store_view
-from ..services.shopper_reads import order_version, shopper_order
+from ..services.shopper_reads import shopper_order
 from ..services.tokens import TokenError, make_status_token, read_status_token
 from . import bp
-from .context import (client_address, find_store, lookup_limiter, open_store, read_connection,
-                      wait_sentence)
+from .context import (client_address, find_store, lookup_limiter, open_store,
+                      open_store_and_version, read_connection, wait_sentence)
 from .forms import LookupForm
 from .page_cache import PageCache
 from .pages import no_store, render_form
@@ -56,28 +56,28 @@ def lookup(slug: str):
 @bp.get("/o/<token>")
 def status(slug: str, token: str):
     """Show an order's status to whoever holds its signed link."""
-    # One connection for the page's reads: the store, then the order it may name.
+    try:
+        store_id, order_id = read_status_token(current_app.secret_key, token,
+                                               current_app.config["OSS_STATUS_TOKEN_DAYS"])
+    except TokenError as exc:
+        open_store(slug)  # an unknown store is a 404, a lapsed one says so, whatever the link
+        return _back_to_form(slug, expired=exc.expired)
     with read_connection() as conn:
-        store = open_store(slug, conn)
-        try:
-            store_id, order_id = read_status_token(current_app.secret_key, token,
-                                                   current_app.config["OSS_STATUS_TOKEN_DAYS"])
-        except TokenError as exc:
-            return _back_to_form(slug, expired=exc.expired)
+        # One query for the store and the order's version, then the page from the cache
+        # or, on a miss, the order's reads.
+        store, version = open_store_and_version(slug, order_id, conn)
         # A token of another store names no order here.
-        html = _status_html(conn, store, order_id) if store_id == store.id else None
+        html = (_status_html(conn, store, order_id, version)
+                if store_id == store.id and version is not None else None)
     if html is None:
         return _back_to_form(slug, expired=False)
     return no_store(make_response(html), index=False)
 
 
-def _status_html(conn, store, order_id: int) -> str | None:
+def _status_html(conn, store, order_id: int, version: tuple) -> str | None:
     """The rendered page of the order, or None when the store has no such order."""
     # Keyed by what the page is made of (see page_cache): the store's settings as just
-    # read and the order's version, so it is never stale; a hit reads two rows, not five.
-    version = order_version(conn, store.id, order_id)
-    if version is None:
-        return None
+    # read and the order's version, so it is never stale; a hit reads one row, not five.
     pages = _page_cache()
     flashing = "_flashes" in session
     key = PageCache.key(store, order_id, version, str(get_locale()), request.script_root,
