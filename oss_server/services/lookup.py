@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timezone
 from typing import NamedTuple
 
 from sqlalchemy import bindparam, or_, select, update
@@ -83,7 +83,8 @@ def guarded_lookup(session: Session, limiter: LookupLimiter, store, number: str,
     A found order remembers *locale*, the language the shopper reads in, so the status
     emails that follow are written in it.
     """
-    today = today or date.today()
+    # The UTC day, as the portal's charts count days (and update activity is stamped).
+    today = today or datetime.now(timezone.utc).date()
 
     def check(conn: Connection | None) -> FoundOrder | None:
         # On the limiter's own transaction when it has one: the lookup, its tally and

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import socket
+import time
 import uuid
 
 import pytest
@@ -213,16 +214,31 @@ class TestConfiguredLimits:
         assert shopper.lookup("acme", "3003", "10001").status_code == 429  # third IP failure
 
 
-def test_lookup_tallies_per_store_and_day(shopper, session, store, order):
-    from datetime import date
+@pytest.fixture(params=["Etc/GMT-14", "Etc/GMT+12"])
+def far_timezone(request, monkeypatch):
+    """Run with the process's local time 14 hours ahead of UTC, or 12 behind.
+
+    At any hour one of the two has another date than UTC, so a tally kept under the
+    local date would land on a day the portal's (UTC) chart does not show.
+    """
+    monkeypatch.setenv("TZ", request.param)
+    time.tzset()
+    yield request.param
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_lookup_tallies_per_store_and_utc_day(shopper, session, store, order, far_timezone):
+    from datetime import datetime, timezone
 
     from oss_server.services.lookup_stats import daily_lookup_stats
 
     shopper.lookup("acme", "1001", "10001")
     for attempt in range(6):
         shopper.lookup("acme", "1001", f"9000{attempt}")
-    rows = daily_lookup_stats(session, store, date.today(), days=7)
-    assert len(rows) == 7 and rows[-1]["day"] == date.today()
+    today = datetime.now(timezone.utc).date()
+    rows = daily_lookup_stats(session, store, today, days=7)
+    assert len(rows) == 7 and rows[-1]["day"] == today
     assert (rows[-1]["found"], rows[-1]["not_found"], rows[-1]["limited"]) == (1, 5, 1)
     assert rows[0]["found"] == 0
 
