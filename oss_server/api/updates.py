@@ -4,7 +4,8 @@ from __future__ import annotations
 from flask import current_app, jsonify, request
 from sqlalchemy.exc import IntegrityError
 
-from ..errors import BadRequest, InvalidSignature, OSSError, PayloadTooLarge
+from ..errors import (BadRequest, InvalidSignature, OSSError, PayloadTooLarge,
+                      SubscriptionExpired)
 from ..extensions import db, limiter
 from ..mail.outbox import StatusLinks
 from ..ops.metrics import count_updates
@@ -37,14 +38,16 @@ def read_updates(body: object) -> list:
 @limiter.limit(_api_limit, key_func=key_id_for_limits)
 def post_updates():
     """Receive a batch of status updates; one outcome per update, in request order."""
-    store = authenticated_store()
+    try:
+        store = authenticated_store()
+    except SubscriptionExpired as exc:
+        # A known key of a lapsed store: its merchant sees in Activity why nothing shows.
+        _note_refused(exc.store, exc)
+        raise
     try:
         updates = _read_batch(store)
     except OSSError as exc:
-        # Kept on a commit of its own: the error handler rolls the request back.
-        db.session.rollback()
-        activity_log.record_refused(db.session, store, exc.code, exc.message)
-        db.session.commit()
+        _note_refused(store, exc)
         raise
     factor_key = current_app.config["OSS_FACTOR_KEY"]
     links = StatusLinks.from_config(current_app.config)
@@ -60,6 +63,13 @@ def post_updates():
         db.session.commit()
     count_updates(batch.results)
     return jsonify(results=[_public(r) for r in batch.results])
+
+
+def _note_refused(store, exc: OSSError) -> None:
+    # Kept on a commit of its own: the error handler rolls the request back.
+    db.session.rollback()
+    activity_log.record_refused(db.session, store, exc.code, exc.message)
+    db.session.commit()
 
 
 def _read_batch(store) -> list:

@@ -10,7 +10,11 @@ from oss_server.models import Activity, ApiKey
 from oss_server.security import signatures
 from oss_server.services import keys
 
+from oss_server.errors import SubscriptionExpired
+
 from ..conftest import make_update
+
+SUBSCRIPTION_MESSAGE = SubscriptionExpired.message
 
 
 def _error(response):
@@ -72,13 +76,17 @@ def test_last_used_is_recorded(api, session):
     assert session.scalar(select(ApiKey.last_used_at)) is not None
 
 
-def test_lapsed_subscription_is_402_after_grace(client, make_merchant, make_store, make_api_key):
+def test_lapsed_subscription_is_402_after_grace(client, make_merchant, make_store, make_api_key,
+                                                session):
     lapsed = make_merchant(paid_through=date.today() - timedelta(days=15))
     key = make_api_key(make_store(lapsed))
     response = client.post("/api/v1/updates", json={"updates": [make_update()]},
                            headers={"Authorization": f"Bearer {key}"})
     assert response.status_code == 402
     assert _error(response) == "subscription_expired"
+    # The merchant's Activity says why the updates did not show, once per refused request.
+    activity = session.execute(select(Activity.outcome, Activity.errors)).all()
+    assert activity == [("refused", {"subscription_expired": SUBSCRIPTION_MESSAGE})]
 
 
 def test_grace_period_still_accepts(client, make_merchant, make_store, make_api_key):
