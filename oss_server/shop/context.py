@@ -45,8 +45,11 @@ def read_connection() -> Connection:
     """
     engine = current_app.extensions.get("oss_read_engine")
     if engine is None:
-        # Shares the pool of db.engine; the option is applied at checkout, reset at checkin.
-        engine = db.engine.execution_options(isolation_level="AUTOCOMMIT")
+        engine = db.engine
+        if engine.dialect.name != "sqlite":
+            # Shares the pool of db.engine; the option is set at checkout, reset at checkin
+            # (on SQLite that would be work for nothing).
+            engine = engine.execution_options(isolation_level="AUTOCOMMIT")
         current_app.extensions["oss_read_engine"] = engine
     return engine.connect()
 
