@@ -5,6 +5,8 @@ import pytest
 
 from oss_server.services.accounts import set_store_setting
 
+from ..json_walk import keys_of, leaf_values
+
 SHOP = "https://shop.acme.example"
 
 
@@ -13,29 +15,6 @@ def embedded(store, session):
     store.allowed_origins = [SHOP]
     session.commit()
     return store
-
-
-def _keys(node):
-    if isinstance(node, dict):
-        for key, value in node.items():
-            yield key
-            yield from _keys(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from _keys(value)
-
-
-def _values(node):
-    """Every leaf value but timestamps, whose digits could match a factor by chance."""
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if not key.endswith("_at"):
-                yield from _values(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from _values(value)
-    else:
-        yield node
 
 
 def post(client, origin=None, **body):
@@ -54,12 +33,12 @@ def test_json_lookup_returns_the_shopper_view(client, order):
     assert "/s/acme/o/" in data["status_url"]
     assert response.headers["Cache-Control"] == "no-store"
     # No factor field in the order (the store's own support_phone is no factor) ...
-    keys = [key.casefold() for key in _keys(data) if key != "support_phone"]
+    keys = [key.casefold() for key in keys_of(data) if key != "support_phone"]
     for field in ("zip", "email_hash", "phone"):
         assert not any(field in key for key in keys), field
     # ... nor a factor's value; the signed status_url and timestamps are skipped, as their
     # random-looking characters could spell one by chance.
-    values = [str(v).casefold() for v in _values({k: v for k, v in data.items()
+    values = [str(v).casefold() for v in leaf_values({k: v for k, v in data.items()
                                                     if k != "status_url"})]
     for factor in ("10001", "pat@example.com", "555-0199", "5550199", "2125550199"):
         assert not any(factor in v for v in values), factor
