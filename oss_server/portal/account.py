@@ -1,6 +1,7 @@
 """The merchant's own account: password, two-factor sign-in, subscription, closing."""
 from __future__ import annotations
 
+import secrets
 from datetime import date
 
 from flask import current_app, flash, redirect, render_template, session, url_for
@@ -55,8 +56,9 @@ def two_factor():
     merchant = current_merchant()
     if merchant.totp_secret:
         return redirect(url_for(".settings"))
-    secret = session.get("totp_setup") or twofactor.new_secret()
-    session["totp_setup"] = secret
+    nonce = session.get("totp_setup") or secrets.token_urlsafe(16)
+    session["totp_setup"] = nonce  # the secret itself never goes into the cookie
+    secret = twofactor.enrolment_secret(current_app.secret_key, merchant, nonce)
     form = EnableTwoFactorForm()
     if form.validate_on_submit():
         codes = twofactor.enable(db.session, merchant, secret, form.code.data)

@@ -1,6 +1,7 @@
 """Optional TOTP two-factor sign-in, with single-use recovery codes."""
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import secrets
@@ -17,9 +18,16 @@ RECOVERY_CODE_COUNT = 10
 ISSUER = "Order Status"
 
 
-def new_secret() -> str:
-    """Return a fresh base32 TOTP secret (160 bits)."""
-    return pyotp.random_base32(32)
+def enrolment_secret(secret_key: str, merchant: Merchant, nonce: str) -> str:
+    """Return the TOTP secret offered to *merchant* during the enrolment named by *nonce*.
+
+    Derived with the app's secret key, so the session cookie carries only the nonce: a
+    cookie is signed, not encrypted, and a copy of it must not hand over the secret of
+    the authenticator about to be enrolled.
+    """
+    message = f"oss.totp-enrolment.v1:{merchant.id}:{nonce}".encode()
+    digest = hmac.new(secret_key.encode(), message, hashlib.sha256).digest()
+    return base64.b32encode(digest[:20]).decode()  # 160 bits, 32 base32 characters
 
 
 def provisioning_uri(secret: str, email: str) -> str:

@@ -1,8 +1,10 @@
 """TOTP two-factor sign-in: enrolment, sign-in, recovery codes, turning it off."""
 from __future__ import annotations
 
+import base64
 import re
 import time
+import zlib
 
 import pyotp
 import pytest
@@ -41,6 +43,22 @@ def test_enrolment_shows_a_qr_code_of_the_key_on_the_page(signed_in, make_mercha
     assert re.search(r' d="([^"]+)"', drawn).group(1) == re.search(r' d="([^"]+)"',
                                                                    expected).group(1)
     assert "<script" not in drawn and 'role="img"' in page
+
+
+def test_the_key_being_enrolled_is_not_in_the_session_cookie(signed_in, make_merchant):
+    browser = signed_in(make_merchant())
+    first = browser.get("/account/settings/two-factor").get_data(as_text=True)
+    secret = re.search(r'id="totp-secret" class="secret">([A-Z2-7]+)<', first).group(1)
+    # A signed cookie is readable by whoever holds a copy: it must not carry the key.
+    cookie = browser.client.get_cookie("session").value
+    payload = cookie.lstrip(".").split(".")[0]
+    raw = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+    if cookie.startswith("."):
+        raw = zlib.decompress(raw)
+    assert b"totp_setup" in raw and secret.encode() not in raw
+    # The same key is offered until the enrolment is confirmed.
+    again = browser.get("/account/settings/two-factor").get_data(as_text=True)
+    assert secret in again
 
 
 def test_enrolment_needs_a_code_from_the_app(signed_in, make_merchant, session):
