@@ -160,7 +160,12 @@ class DatabaseCounters:
                     yield conn
             finally:
                 if sqlite_file:
-                    _driver_statement(conn, "PRAGMA synchronous=FULL")
+                    try:
+                        _driver_statement(conn, "PRAGMA synchronous=FULL")
+                    except Exception:
+                        # Never hand back a connection that may still be relaxed; and
+                        # keep whatever error the lookup itself raised.
+                        conn.invalidate()
 
     def reserve(self, buckets: dict[str, list[Limit]], now: float) -> Reservation:
         with self._transaction() as conn:
