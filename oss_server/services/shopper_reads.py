@@ -13,7 +13,6 @@ email or secret ever reaches a view.
 from __future__ import annotations
 
 from collections import namedtuple
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import NamedTuple
 
@@ -127,22 +126,9 @@ _HISTORY = FixedRead(
     .where(_history.c.order_id == bindparam("order_id")).order_by(_history.c.id), ShopChange)
 
 
-@dataclass(frozen=True)
-class ShopperOrder:
-    """What the shopper pages read of one order; attributes named as on :class:`Order`."""
-
-    id: int
-    order_number: str
-    cart_order_number: str | None
-    status: str
-    bill_to_name: str | None
-    ship_to_name: str | None
-    expected_ship_date: date | None
-    actual_ship_date: date | None
-    updated_at: datetime
-    items: list[ShopItem]
-    tracking: list[ShopTracking]
-    history: list[ShopChange]
+# What the shopper pages read of one order: its row's fields (named as on Order), then
+# its items, tracking numbers and history.
+ShopperOrder = namedtuple("ShopperOrder", _OrderRow._fields + ("items", "tracking", "history"))
 
 
 def shop_store(conn: Connection, slug: str) -> ShopStore | None:
