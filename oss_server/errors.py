@@ -45,6 +45,10 @@ class SubscriptionExpired(OSSError):
     status, code = 402, "subscription_expired"
     message = "The store's subscription has lapsed; renew it to resume updates."
 
+    def __init__(self, store=None):
+        super().__init__()
+        self.store = store  # whose key it was: the update endpoint notes the refusal
+
 
 class NotFound(OSSError):
     status, code, message = 404, "not_found", "Not found."

@@ -41,8 +41,6 @@ def authenticated_store(today: date | None = None) -> Store:
     store = key.store
     today = today or date.today()
     if not store.merchant.subscription_active(today, current_app.config["OSS_GRACE_DAYS"]):
-        refused = SubscriptionExpired()
-        refused.store = store  # whose key it was: the update endpoint notes the refusal
-        raise refused
+        raise SubscriptionExpired(store)
     g.api_store = store
     return store
