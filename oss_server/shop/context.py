@@ -24,15 +24,19 @@ class StoreUnavailable(Exception):
 
 def find_store(slug: str, conn: Connection | None = None) -> ShopStore | None:
     """Return the shopper-facing settings of the store with *slug*, or None."""
-    if not SLUG.match(slug):
-        # No store can have this slug (stores are created through the same rule), and a
-        # value like a NUL byte would reach the driver, which PostgreSQL refuses.
+    if not _possible(slug):
         return None
     if conn is not None:
         return shop_store(conn, slug)
     # A connection of its own: pages that only read never start an ORM session.
     with read_connection() as conn:
         return shop_store(conn, slug)
+
+
+def _possible(slug: str) -> bool:
+    # No store can have another slug (stores are created through the same rule), and a
+    # value like a NUL byte would reach the driver, which PostgreSQL refuses.
+    return bool(SLUG.match(slug))
 
 
 def read_connection() -> Connection:
@@ -70,7 +74,7 @@ def open_store(slug: str, conn: Connection | None = None) -> ShopStore:
 def open_store_and_version(slug: str, order_id: int,
                            conn: Connection) -> tuple[ShopStore, tuple | None]:
     """:func:`open_store` and the version of the store's order *order_id* (None if not its)."""
-    found = shop_store_and_version(conn, slug, order_id) if SLUG.match(slug) else None
+    found = shop_store_and_version(conn, slug, order_id) if _possible(slug) else None
     store, version = found or (None, None)
     return _opened(store), version
 
