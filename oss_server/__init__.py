@@ -7,6 +7,7 @@ from flask import Flask
 
 from . import config as config_module
 from .resources import resource_dir
+from .sessions import SignedCookieSessions
 
 __all__ = ["create_app"]
 
@@ -18,6 +19,7 @@ def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__, template_folder=resource_dir("templates"),
                 static_folder=resource_dir("static"), instance_relative_config=True)
     app.config.from_mapping(config_module.load(app.instance_path, config))
+    app.session_interface = SignedCookieSessions()
     from . import web
 
     web.init_extensions(app)

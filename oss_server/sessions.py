@@ -1,0 +1,31 @@
+"""Flask's signed-cookie sessions, with one serializer per key instead of one per request."""
+from __future__ import annotations
+
+from functools import lru_cache
+
+from flask import Flask
+from flask.sessions import SecureCookieSessionInterface
+from itsdangerous import URLSafeTimedSerializer
+
+
+class SignedCookieSessions(SecureCookieSessionInterface):
+    """Sessions exactly as Flask signs them; the serializer is built once per key set.
+
+    Flask builds a new serializer (and its signer) when a request opens its session and
+    again when the response saves it, although the keys change only with the
+    configuration. The serializer holds no per-request state, so it is shared.
+    """
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        if not app.secret_key:
+            return None
+        fallbacks = tuple(app.config["SECRET_KEY_FALLBACKS"] or ())
+        return self._serializer(app.secret_key, fallbacks)
+
+    @lru_cache(maxsize=8)
+    def _serializer(self, secret_key, fallbacks: tuple) -> URLSafeTimedSerializer:
+        # itsdangerous signs with the last key and also accepts the earlier ones.
+        return URLSafeTimedSerializer(
+            [*fallbacks, secret_key], salt=self.salt, serializer=self.serializer,
+            signer_kwargs={"key_derivation": self.key_derivation,
+                           "digest_method": self.digest_method})
