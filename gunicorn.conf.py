@@ -31,18 +31,8 @@ accesslog = None
 access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms rid=%({x-request-id}o)s'
 errorlog = "-"
 loglevel = "info"
-logconfig_dict = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"json": {"()": "oss_server.ops.logjson.JsonFormatter"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json",
-                             "stream": "ext://sys.stderr"}},
-    "root": {"level": "INFO", "handlers": ["console"]},
-    "loggers": {
-        "gunicorn.error": {"level": "INFO", "handlers": ["console"], "propagate": False},
-        "gunicorn.access": {"level": "INFO", "handlers": ["console"], "propagate": False},
-    },
-}
+# Gunicorn's lines as JSON objects, like the app's (see oss_server/ops/gunicorn_logging.py).
+logger_class = "oss_server.ops.gunicorn_logging.JsonLogger"
 
 
 def on_starting(server):

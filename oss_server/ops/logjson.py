@@ -1,6 +1,6 @@
 """JSON log lines, one object per line, carrying the request id of the request being served.
 
-Used by ``gunicorn.conf.py`` (``logconfig_dict``) for the app's and gunicorn's loggers;
+Used by gunicorn's logger class (:mod:`.gunicorn_logging`) for the app's and gunicorn's loggers;
 the text is already redacted when the record is created (see :mod:`oss_server.logs`).
 """
 from __future__ import annotations

@@ -77,6 +77,25 @@ def test_json_log_lines_carry_the_request_id(server):
     assert entry["message"] == "GET /healthz 200"
 
 
+def test_without_access_logfile_each_request_is_logged_once(tmp_path):
+    # The app writes the access line; gunicorn adds its own only when asked to.
+    url = f"sqlite:///{tmp_path}/oss.db"
+    provision(url)
+    server = Gunicorn({"OSS_DATABASE_URL": url}, workers=1, log_dir=tmp_path).start()
+    try:
+        requests.get(f"{server.url}/healthz", headers={"X-Request-ID": "once-only-123"},
+                     timeout=5)
+        wait_until(lambda: '"once-only-123"' in server.log(), 5, what="the access line")
+        requests.get(f"{server.url}/healthz", timeout=5)  # a later line: the first is complete
+        lines = [json.loads(line) for line in server.log().splitlines()
+                 if line.startswith("{") and "once-only-123" in line]
+        assert [entry["logger"] for entry in lines] == ["oss_server.access"]
+        assert any(json.loads(line)["logger"] == "gunicorn.error"
+                   for line in server.log().splitlines() if line.startswith("{"))
+    finally:
+        server.stop()
+
+
 def test_gunicorn_logs_hold_no_secrets(server):
     gunicorn, key = server
     base = gunicorn.url
