@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode, urlsplit
 
-from flask import g, make_response, render_template, request, url_for
+from flask import g, make_response, request, url_for
 from flask_babel import get_locale, refresh
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
@@ -13,6 +13,7 @@ from . import bp
 from .context import StoreUnavailable, find_store, is_available
 from .i18n import FILTERS, template_gettext
 from .pages import no_store, render_form
+from .rendering import FORMAT_NAME, render_shop, translated_format
 
 LANGUAGES = [("en", "English"), ("es", "Español"), ("fr", "Français"), ("de", "Deutsch")]
 _LANGUAGE_QUERIES = [(code, name, urlencode({"lang": code})) for code, name in LANGUAGES]
@@ -56,6 +57,7 @@ def shop_context():
 
 for _name, _filter in FILTERS.items():
     bp.add_app_template_filter(_filter, _name)
+bp.add_app_template_global(translated_format, FORMAT_NAME)
 
 
 def language_links() -> list[tuple[str, str, str]]:
@@ -74,13 +76,13 @@ def language_links() -> list[tuple[str, str, str]]:
 
 @bp.errorhandler(404)
 def store_not_found(_exc):
-    return no_store(make_response(render_template("shop/not_found.html"), 404), index=False)
+    return no_store(make_response(render_shop("shop/not_found.html"), 404), index=False)
 
 
 @bp.errorhandler(StoreUnavailable)
 def store_unavailable(exc: StoreUnavailable):
     # A lapsed subscription is the store's business, not an error on the shopper's side.
-    return no_store(make_response(render_template("shop/unavailable.html", store=exc.store)),
+    return no_store(make_response(render_shop("shop/unavailable.html", store=exc.store)),
                     index=False)
 
 

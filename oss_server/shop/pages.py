@@ -1,10 +1,11 @@
 """Rendering helpers shared by the views and the error handlers."""
 from __future__ import annotations
 
-from flask import make_response, render_template
+from flask import make_response
 
 from ..services.shopper_reads import ShopStore
 from .forms import LookupForm
+from .rendering import render_shop
 
 
 def no_store(response, index: bool = True):
@@ -23,5 +24,5 @@ def render_form(store: ShopStore, form: LookupForm | None = None, message: str |
     appears in a page.
     """
     form = form or LookupForm()
-    html = render_template("shop/form.html", store=store, form=form, message=message)
+    html = render_shop("shop/form.html", store=store, form=form, message=message)
     return no_store(make_response(html, status))

@@ -1,7 +1,7 @@
 """Shopper views: the lookup form, the lookup itself and the order status page."""
 from __future__ import annotations
 
-from flask import (abort, current_app, flash, make_response, redirect, render_template,
+from flask import (abort, current_app, flash, make_response, redirect,
                    request, session, url_for)
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -17,6 +17,7 @@ from .context import (client_address, find_store, lookup_limiter, open_store,
 from .forms import LookupForm
 from .page_cache import PageCache
 from .pages import no_store, render_form
+from .rendering import render_shop
 from .theme import theme_css
 
 
@@ -87,8 +88,8 @@ def _status_html(conn, store, order_id: int, version: tuple) -> str | None:
         order = shopper_order(conn, store.id, order_id)
         if order is None:
             return None
-        html = render_template("shop/status.html", store=store_view(store),
-                               order=order_view(store, order))
+        html = render_shop("shop/status.html", store=store_view(store),
+                           order=order_view(store, order))
         if not flashing:
             pages.put(key, html)
     return html

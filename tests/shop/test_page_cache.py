@@ -16,8 +16,8 @@ def test_a_page_is_rendered_once_and_then_reused(app, shopper, store, add_order,
     url = _status_url(shopper)
     renders = []
     import oss_server.shop.views as views
-    real = views.render_template
-    monkeypatch.setattr(views, "render_template",
+    real = views.render_shop
+    monkeypatch.setattr(views, "render_shop",
                         lambda *a, **k: renders.append(a[0]) or real(*a, **k))
     first = shopper.client.get(url).get_data(as_text=True)
     second = shopper.client.get(url).get_data(as_text=True)
