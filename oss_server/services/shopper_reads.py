@@ -105,11 +105,15 @@ _ORDER = FixedRead(
     .where(_orders.c.id == bindparam("order_id"), _orders.c.store_id == bindparam("store_id")),
     _OrderRow)
 
-# A store's row and, beside it, the version of one of its orders (all None if not its).
-_StorePage = namedtuple("_StorePage", ShopStore._fields + _Version._fields)
+# A store's row and, beside it, one of its orders' row and the rest of its version (all
+# None if not its). The order's columns are prefixed: a store has an id and a name too.
+_VERSION_ONLY = tuple(name for name in _Version._fields if name not in _OrderRow._fields)
+_PAGE_ORDER = _OrderRow._fields + _VERSION_ONLY
+_StorePage = namedtuple("_StorePage",
+                        ShopStore._fields + tuple(f"order_{name}" for name in _PAGE_ORDER))
 _STORE_PAGE = FixedRead(
     select(*_columns(_stores, ShopStore, skip=1), _merchants.c.paid_through,
-           *[_orders.c[name] for name in _Version._fields])
+           *[_orders.c[name].label(f"order_{name}") for name in _PAGE_ORDER])
     .join(_merchants, _merchants.c.id == _stores.c.merchant_id)
     .outerjoin(_orders, (_orders.c.id == bindparam("order_id"))
                & (_orders.c.store_id == _stores.c.id))
@@ -139,27 +143,43 @@ def shop_store(conn: Connection, slug: str) -> ShopStore | None:
 def shopper_order(conn: Connection, store_id: int, order_id: int) -> ShopperOrder | None:
     """Return one order of the store with its items, tracking and history, or None."""
     row = _ORDER.first(conn, order_id=order_id, store_id=store_id)
-    if row is None:
-        return None
+    return None if row is None else order_with_lines(conn, row)
+
+
+def order_with_lines(conn: Connection, row: tuple) -> ShopperOrder:
+    """Return the order of *row* (as :class:`StorePage` holds it) in full."""
+    order_id = row.id
     return ShopperOrder(*row, items=_ITEMS.all(conn, order_id=order_id),
                         tracking=_TRACKING.all(conn, order_id=order_id),
                         history=_HISTORY.all(conn, order_id=order_id))
 
 
-def shop_store_and_version(conn: Connection, slug: str,
-                           order_id: int) -> tuple[ShopStore, tuple | None] | None:
-    """Return the store with *slug* and the version of its order *order_id*, in one query.
+class StorePage(NamedTuple):
+    """What a status page reads first: the store, and its order's row and version."""
 
-    None when there is no such store; the version is None when the store has no such
-    order. A status page needs both before anything else, and on PostgreSQL each read is
-    a round trip. The version changes whenever anything a shopper sees of the order does:
-    only the snapshot writer changes an order's items, tracking and history, and it
-    always stores the new snapshot's ordering key with them; stale snapshots are refused,
-    so the key (with the update id and the write time) never repeats for other content.
+    store: ShopStore
+    order: tuple | None  # the order's row (the fields of ShopperOrder before its lines)
+    version: tuple | None
+
+
+def shop_store_page(conn: Connection, slug: str, order_id: int) -> StorePage | None:
+    """Return the store with *slug* and the row and version of its order *order_id*.
+
+    One query: a status page needs both before anything else, and on PostgreSQL each read
+    is a round trip. None when there is no such store; order and version are None when
+    the store has no such order. The version changes whenever anything a shopper sees of
+    the order does: only the snapshot writer changes an order's items, tracking and
+    history, and it always stores the new snapshot's ordering key with them; stale
+    snapshots are refused, so the key (with the update id and the write time) never
+    repeats for other content.
     """
     row = _STORE_PAGE.first(conn, slug=slug, order_id=order_id)
     if row is None:
         return None
     split = len(ShopStore._fields)
-    version = _Version._make(row[split:]) if row.sequence is not None else None
-    return ShopStore._make(row[:split]), version
+    store = ShopStore._make(row[:split])
+    if row.order_id is None:
+        return StorePage(store, None, None)
+    order = _OrderRow._make(row[split:split + len(_OrderRow._fields)])
+    fields = dict(zip(_PAGE_ORDER, row[split:]))
+    return StorePage(store, order, _Version(*(fields[name] for name in _Version._fields)))

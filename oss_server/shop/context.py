@@ -11,7 +11,7 @@ from sqlalchemy.engine import Connection
 from ..extensions import db
 from ..services.accounts import SLUG
 from ..services.limits import LookupLimiter, build_limiter
-from ..services.shopper_reads import ShopStore, shop_store, shop_store_and_version
+from ..services.shopper_reads import ShopStore, StorePage, shop_store, shop_store_page
 
 
 class StoreUnavailable(Exception):
@@ -71,12 +71,11 @@ def open_store(slug: str, conn: Connection | None = None) -> ShopStore:
     return _opened(find_store(slug, conn))
 
 
-def open_store_and_version(slug: str, order_id: int,
-                           conn: Connection) -> tuple[ShopStore, tuple | None]:
-    """:func:`open_store` and the version of the store's order *order_id* (None if not its)."""
-    found = shop_store_and_version(conn, slug, order_id) if _possible(slug) else None
-    store, version = found or (None, None)
-    return _opened(store), version
+def open_store_page(slug: str, order_id: int, conn: Connection) -> StorePage:
+    """:func:`open_store`, with the row and version of its order *order_id* (None if not its)."""
+    found = shop_store_page(conn, slug, order_id) if _possible(slug) else None
+    _opened(found.store if found else None)
+    return found
 
 
 def _opened(store: ShopStore | None) -> ShopStore:

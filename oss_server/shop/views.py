@@ -9,11 +9,11 @@ from flask_babel import gettext as _
 from ..extensions import db
 from ..services.lookup import guarded_lookup
 from ..services.shopper import order_view, store_view
-from ..services.shopper_reads import shopper_order
+from ..services.shopper_reads import StorePage, order_with_lines
 from ..services.tokens import TokenError, make_status_token, read_status_token
 from . import bp
 from .context import (client_address, find_store, lookup_limiter, open_store,
-                      open_store_and_version, read_connection, wait_sentence)
+                      open_store_page, read_connection, wait_sentence)
 from .forms import LookupForm
 from .page_cache import PageCache
 from .pages import no_store, render_form
@@ -64,30 +64,29 @@ def status(slug: str, token: str):
         open_store(slug)  # an unknown store is a 404, a lapsed one says so, whatever the link
         return _back_to_form(slug, expired=exc.expired)
     with read_connection() as conn:
-        # One query for the store and the order's version, then the page from the cache
-        # or, on a miss, the order's reads.
-        store, version = open_store_and_version(slug, order_id, conn)
+        # One query for the store and the order's row and version, then the page from the
+        # cache or, on a miss, the order's lines.
+        page = open_store_page(slug, order_id, conn)
         # A token of another store names no order here.
-        html = (_status_html(conn, store, order_id, version)
-                if store_id == store.id and version is not None else None)
+        html = (_status_html(conn, page)
+                if store_id == page.store.id and page.order is not None else None)
     if html is None:
         return _back_to_form(slug, expired=False)
     return no_store(make_response(html), index=False)
 
 
-def _status_html(conn, store, order_id: int, version: tuple) -> str | None:
-    """The rendered page of the order, or None when the store has no such order."""
+def _status_html(conn, page: StorePage) -> str:
+    """The rendered page of the store's order."""
     # Keyed by what the page is made of (see page_cache): the store's settings as just
-    # read and the order's version, so it is never stale; a hit reads one row, not five.
+    # read and the order's version, so it is never stale; a hit reads one row, not four.
     pages = _page_cache()
     flashing = "_flashes" in session
-    key = PageCache.key(store, order_id, version, str(get_locale()), request.script_root,
-                        request.path)
+    store = page.store
+    key = PageCache.key(store, page.order.id, page.version, str(get_locale()),
+                        request.script_root, request.path)
     html = None if flashing else pages.get(key)
     if html is None:
-        order = shopper_order(conn, store.id, order_id)
-        if order is None:
-            return None
+        order = order_with_lines(conn, page.order)
         html = render_shop("shop/status.html", store=store_view(store),
                            order=order_view(store, order))
         if not flashing:
