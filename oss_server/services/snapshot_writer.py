@@ -14,12 +14,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from ..models import Activity, Order, OrderItem, StatusChange, Store, Tracking, UpdateReceipt
 from ..schemas.fields import _CONTROL
 from ..security.factors import FactorHasher, normalise_email
+from .batch_reads import KeyedRead
 from .bulk_sql import insert_rows, one_of, update_rows
 
 _ORDERS = Order.__table__
@@ -29,6 +30,10 @@ _HISTORY = StatusChange.__table__
 _RECEIPTS = UpdateReceipt.__table__
 _ACTIVITY = Activity.__table__
 _ITEM_TEXT = ("sku", "name", "status", "expected_ship_date", "actual_ship_date")
+_STORED_ORDERS = KeyedRead(_ORDERS, ("id", "order_key", "status", "occurred_at", "sequence"),
+                           "order_key", scoped=True)
+_STORED_LINES = KeyedRead(_ITEMS, ("order_id", "line_id", "status"), "order_id")
+_ORDER_IDS = KeyedRead(_ORDERS, ("order_key", "id"), "order_key", scoped=True)
 
 
 def ordering_key(occurred_at: datetime, sequence: int) -> tuple[datetime, int]:
@@ -64,20 +69,13 @@ class SnapshotWriter:
         """Read the stored state of the orders named by *keys*: two queries in all."""
         if not keys:
             return
-        rows = self.session.execute(
-            select(_ORDERS.c.id, _ORDERS.c.order_key, _ORDERS.c.status, _ORDERS.c.occurred_at,
-                   _ORDERS.c.sequence)
-            .where(_ORDERS.c.store_id == self.store.id,
-                   one_of(self.session, _ORDERS.c.order_key, keys)))
         by_id = {}
-        for row in rows:
-            state = OrderState(row.id, ordering_key(row.occurred_at, row.sequence), row.status, {})
-            self.orders[row.order_key] = by_id[row.id] = state
-        if by_id:
-            for order_id, line_id, status in self.session.execute(
-                    select(_ITEMS.c.order_id, _ITEMS.c.line_id, _ITEMS.c.status)
-                    .where(one_of(self.session, _ITEMS.c.order_id, by_id))):
-                by_id[order_id].line_status[line_id] = status
+        for order_id, key, status, occurred_at, sequence in _STORED_ORDERS.all(
+                self.session, keys, self.store.id):
+            state = OrderState(order_id, ordering_key(occurred_at, sequence), status, {})
+            self.orders[key] = by_id[order_id] = state
+        for order_id, line_id, status in _STORED_LINES.all(self.session, by_id):
+            by_id[order_id].line_status[line_id] = status
 
     def state(self, key: str) -> OrderState | None:
         """Return the order's state as the batch currently sees it (None: not stored)."""
@@ -171,10 +169,7 @@ class SnapshotWriter:
                      "created_at": self.now} for key, state in new]
             insert_rows(self.session, _ORDERS, rows)
             # A bulk INSERT (or COPY) returns no ids: read them back by the unique key.
-            ids = dict(self.session.execute(
-                select(_ORDERS.c.order_key, _ORDERS.c.id)
-                .where(_ORDERS.c.store_id == self.store.id,
-                       one_of(self.session, _ORDERS.c.order_key, (key for key, _s in new)))).all())
+            ids = dict(_ORDER_IDS.all(self.session, (key for key, _s in new), self.store.id))
             for key, state in new:
                 state.id = ids[key]
         stored_ids = [state.id for state in stored]

@@ -15,13 +15,14 @@ from ..schemas.fields import flatten_errors
 from ..schemas.screening import screen
 from ..schemas.update_check import fast_load
 from ..schemas.updates import UpdateIn
-from .bulk_sql import one_of
+from .batch_reads import KeyedRead
 from .orders import order_key
 from .snapshot_writer import SnapshotWriter, ordering_key
 
 log = logging.getLogger(__name__)
 
 _update_schema = UpdateIn()
+_RECEIVED = KeyedRead(UpdateReceipt.__table__, ("update_id",), "update_id", scoped=True)
 
 
 @dataclass
@@ -63,10 +64,7 @@ def validate_update(raw) -> tuple[dict | None, dict[str, str] | None]:
 def _seen_ids(session: Session, store: Store, updates: list[dict]) -> set[str]:
     """Return the batch's update ids the store already holds receipts for (one query)."""
     ids = {u["update_id"] for u in updates}
-    if not ids:
-        return set()
-    return set(session.scalars(select(UpdateReceipt.update_id).where(
-        UpdateReceipt.store_id == store.id, one_of(session, UpdateReceipt.update_id, ids))))
+    return {update_id for (update_id,) in _RECEIVED.all(session, ids, store.id)}
 
 
 def apply_updates(session: Session, store: Store, raw_updates: list, *, factor_key: str,

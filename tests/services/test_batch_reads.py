@@ -1,0 +1,48 @@
+"""Keyed reads on the driver's cursor return what Core returns."""
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import select
+
+from oss_server.models import Order, OrderItem
+from oss_server.services.batch_reads import KeyedRead
+from oss_server.services.bulk_sql import insert_rows
+
+WHEN = datetime(2026, 3, 1, 9, 30, 15, 250000, tzinfo=timezone(timedelta(hours=-5)))
+_ORDERS = KeyedRead(Order.__table__, ("id", "order_key", "occurred_at", "sequence"),
+                    "order_key", scoped=True)
+_LINES = KeyedRead(OrderItem.__table__, ("order_id", "line_id", "status"), "order_id")
+
+
+def _orders(session, store, numbers):
+    insert_rows(session, Order.__table__, [
+        {"store_id": store.id, "order_number": n, "order_key": n.lower(), "status": "Paid",
+         "occurred_at": WHEN, "sequence": 3, "last_update_id": "u", "created_at": WHEN,
+         "updated_at": WHEN} for n in numbers])
+
+
+def test_rows_and_converted_values_match_core(session, make_store):
+    store = make_store()
+    _orders(session, store, ["A", "B", "C"])
+    core = session.execute(select(Order.id, Order.order_key, Order.occurred_at, Order.sequence)
+                           .where(Order.order_key.in_(["a", "c"]))).all()
+    rows = _ORDERS.all(session, {"a", "c", "zz"}, store.id)
+    assert sorted(rows) == sorted(tuple(row) for row in core)
+    assert all(row[2] == WHEN and row[2].tzinfo is not None for row in rows)
+
+
+def test_scoped_to_the_store(session, make_store):
+    mine, other = make_store(), make_store()
+    _orders(session, other, ["A"])
+    assert _ORDERS.all(session, ["a"], mine.id) == []
+
+
+def test_integer_keys_and_no_values(session, make_store):
+    store = make_store()
+    _orders(session, store, ["A", "B"])
+    ids = dict(session.execute(select(Order.order_key, Order.id)).all())
+    insert_rows(session, OrderItem.__table__, [
+        {"order_id": ids[k], "position": 0, "line_id": "1", "status": s, "qty_ordered": 1,
+         "qty_shipped": 0, "qty_needed": 1} for k, s in (("a", "Packed"), ("b", None))])
+    assert sorted(_LINES.all(session, ids.values())) == sorted(
+        [(ids["a"], "1", "Packed"), (ids["b"], "1", None)])
+    assert _LINES.all(session, []) == []
