@@ -1,7 +1,7 @@
 """Headers, language and error pages shared by every shopper page."""
 from __future__ import annotations
 
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 from flask import g, make_response, request, url_for
 from flask_babel import get_locale, refresh
@@ -64,11 +64,12 @@ def language_links() -> list[tuple[str, str, str]]:
     """Return ``(code, name, url)`` per language: this page in that language.
 
     A POST result links back to the form instead. Every page shows the switcher, so the
-    links are built here, from one ``url_for``, rather than by a call per link.
+    links are built here, from one URL, rather than by a call per link. A GET page's own
+    URL is the path it was requested at: it matched a route, so it is that route's URL.
     """
     view_args = request.view_args or {}
     if request.method == "GET" and request.endpoint:
-        base = url_for(request.endpoint, **view_args)
+        base = quote(request.script_root + request.path)
     else:
         base = url_for("shop.form", slug=view_args.get("slug"))
     return [(code, name, f"{base}?{query}") for code, name, query in _LANGUAGE_QUERIES]

@@ -1,6 +1,8 @@
 """Shopper templates compiled per language read exactly as templates translated at render time."""
 from __future__ import annotations
 
+import re
+
 import pytest
 from jinja2 import Environment
 
@@ -60,3 +62,20 @@ def test_pages_read_the_same_as_translated_at_render_time(shopper, shipped, monk
     assert pages() == baked
     assert f'<h2 id="status-title">{heading}</h2>' in baked[0]
     assert f'lang="{lang}"' in baked[0]
+
+
+def _language_links(html: str) -> list[str]:
+    switcher = html[html.index('class="lang-switch"'):]
+    return re.findall(r'<a href="([^"]+)" lang="', switcher[:switcher.index("</nav>")])
+
+
+def test_language_links_lead_to_this_page_under_the_mount_point(shopper, shipped):  # noqa: F811
+    found = shopper.lookup("acme", "1001", "10001")
+    path = found.headers["Location"]
+    html = shopper.client.get(path).get_data(as_text=True)
+    assert _language_links(html) == [f"{path}?lang={code}" for code in ("en", "es", "fr", "de")]
+    # Served under a prefix, the links keep it; a failed lookup's page links to the form.
+    mounted = shopper.client.get(path, environ_overrides={"SCRIPT_NAME": "/orders"})
+    assert _language_links(mounted.get_data(as_text=True))[1] == f"/orders{path}?lang=es"
+    failed = shopper.lookup("acme", "1001", "99999").get_data(as_text=True)
+    assert _language_links(failed)[2] == "/s/acme/?lang=fr"
