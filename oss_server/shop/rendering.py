@@ -17,6 +17,12 @@ URLs. A page builds half a dozen (stylesheets, the store's theme, the lookup for
 through the URL map's builder. ``url_for`` in these templates remembers what it built
 for an endpoint, its values and the request's script root: with no ``url_defaults``
 callbacks in the app, nothing else goes into a relative URL.
+
+Fields. The pages show views built as plain dicts (the JSON lookup returns the same
+ones), and ``order.status`` in a template first asks the dict for an attribute, which
+fails with an exception, before it reads the key: about half a microsecond, eighty times
+a page. These environments read a plain dict's key first (a key named like a dict method,
+``items``, then wins over the method; the templates write ``order['items']`` anyway).
 """
 from __future__ import annotations
 
@@ -100,6 +106,7 @@ class _ShopTemplates:
             # This request's catalogue is the locale's: the one its phrases are looked up in.
             environment.phrase_catalogue = get_translations()
             environment.globals = {**current_app.jinja_env.globals, "url_for": self.url_for}
+            environment.getattr = _keys_first(environment.getattr)
             self.environments[locale] = environment
         return environment
 
@@ -109,6 +116,14 @@ def _templates() -> _ShopTemplates:
     if templates is None:
         templates = current_app.extensions["oss_shop_templates"] = _ShopTemplates()
     return templates
+
+
+def _keys_first(getattr_):
+    def getattr_keys_first(obj, attribute):
+        if type(obj) is dict and attribute in obj:
+            return obj[attribute]
+        return getattr_(obj, attribute)
+    return getattr_keys_first
 
 
 def remembering_url_for():
