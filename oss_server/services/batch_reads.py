@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from sqlalchemy import Table
+from sqlalchemy import String, Table
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
@@ -67,15 +67,26 @@ def _sql(read: KeyedRead, dialect: Dialect, markers: int) -> str:
     marker = {"qmark": "?", "format": "%s", "pyformat": "%s"}.get(dialect.paramstyle)
     if marker is None:
         raise NotImplementedError(f"paramstyle {dialect.paramstyle!r}")
-    key = read.table.c[read.key]
     if dialect.name == "postgresql":
-        # Cast to the column's type: psycopg picks an array type from the values.
-        match = f"{quote(read.key)} = ANY({marker}::{key.type.compile(dialect=dialect)}[])"
+        # psycopg picks an array type from the values; the cast names the column's.
+        array = array_type(read.table.c[read.key].type, dialect)
+        match = f"{quote(read.key)} = ANY({marker}::{array})"
     else:
         match = f"{quote(read.key)} IN ({', '.join(marker for _ in range(markers))})"
     where = f"{quote('store_id')} = {marker} AND {match}" if read.scoped else match
     return (f"SELECT {', '.join(quote(c) for c in read.columns)} "
             f"FROM {dialect.identifier_preparer.format_table(read.table)} WHERE {where}")
+
+
+def array_type(column_type, dialect: Dialect) -> str:
+    """The PostgreSQL array type for values of *column_type* (strings: unbounded text).
+
+    A cast to ``varchar(64)`` would cut a longer value short, so a key that cannot be
+    stored could match one that is; text compares the value whole.
+    """
+    if isinstance(column_type, String):
+        return "text[]"
+    return f"{column_type.compile(dialect=dialect)}[]"
 
 
 @lru_cache(maxsize=64)

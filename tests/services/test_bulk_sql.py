@@ -73,3 +73,26 @@ def test_one_of_matches_like_in(session, make_store):
     keys = session.scalars(select(Order.order_key).where(one_of(session, Order.order_key,
                                                                  {"a", "c", "zz"}))).all()
     assert sorted(keys) == ["a", "c"]
+
+
+def test_update_rows_stores_the_same_values_as_core(session, make_store):
+    # Nulls, dates, times and strings, over several rows in one call.
+    store = make_store()
+    insert_rows(session, Order.__table__, [_order(store, n) for n in ("A", "B", "C", "D")])
+    ids = dict(session.execute(select(Order.order_key, Order.id)).all())
+    later = WHEN + timedelta(hours=7)
+    changes = [{"status": "Shipped", "occurred_at": later, "sequence": 2,
+                "expected_ship_date": None, "actual_ship_date": date(2026, 3, 5),
+                "email": None},
+               {"status": "Packed", "occurred_at": later, "sequence": 7,
+                "expected_ship_date": date(2026, 3, 9), "actual_ship_date": None,
+                "email": "pat@example.com"}]
+    for key, change in zip("ab", changes):
+        session.execute(Order.__table__.update().where(Order.id == ids[key]), change)
+    update_rows(session, Order.__table__,
+                [{**change, "id": ids[key]} for key, change in zip("cd", changes)])
+    columns = "status, occurred_at, sequence, expected_ship_date, actual_ship_date, email"
+    core_a, core_b, bulk_c, bulk_d = session.execute(
+        text(f"SELECT {columns} FROM orders ORDER BY order_key")).all()
+    assert (core_a, core_b) == (bulk_c, bulk_d)
+
