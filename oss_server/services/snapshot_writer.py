@@ -29,7 +29,6 @@ _TRACKING = Tracking.__table__
 _HISTORY = StatusChange.__table__
 _RECEIPTS = UpdateReceipt.__table__
 _ACTIVITY = Activity.__table__
-_ITEM_TEXT = ("sku", "name", "status", "expected_ship_date", "actual_ship_date")
 _STORED_ORDERS = KeyedRead(_ORDERS, ("id", "order_key", "status", "occurred_at", "sequence"),
                            "order_key", scoped=True)
 _STORED_LINES = KeyedRead(_ITEMS, ("order_id", "line_id", "status"), "order_id")
@@ -60,6 +59,8 @@ class SnapshotWriter:
 
     def __init__(self, session: Session, store: Store, factor_key: str, now: datetime):
         self.session, self.store, self.now = session, store, now
+        # Read once: every row of the batch carries them, and an ORM attribute read costs.
+        self.store_id, self.keep_email = store.id, store.shopper_emails
         self.hasher = FactorHasher(factor_key)
         self.orders: dict[str, OrderState] = {}
         self.receipts: list[dict] = []
@@ -94,21 +95,20 @@ class SnapshotWriter:
         changed = previous != state.status
         if changed:
             state.history.append(_change(None, previous, state.status, event, occurred_at))
-        state.items, line_status = [], {}
+        state.items, line_status, stored_status = [], {}, state.line_status
         for position, incoming in enumerate(snapshot.get("items") or []):
-            line_id = incoming["line_id"]
-            row = {"line_id": line_id, "position": position,
-                   "qty_ordered": incoming.get("qty_ordered", 0),
-                   "qty_shipped": incoming.get("qty_shipped", 0),
-                   "qty_needed": incoming.get("qty_needed", 0)}
-            for name in _ITEM_TEXT:
-                row[name] = incoming.get(name)
-            old_status = state.line_status.get(line_id)
-            if row["status"] and row["status"] != old_status:
-                state.history.append(_change(line_id, old_status, row["status"], event,
-                                             occurred_at))
-            line_status[line_id] = row["status"]
-            state.items.append(row)
+            get, line_id = incoming.get, incoming["line_id"]
+            status = get("status")
+            state.items.append({
+                "line_id": line_id, "position": position, "qty_ordered": get("qty_ordered", 0),
+                "qty_shipped": get("qty_shipped", 0), "qty_needed": get("qty_needed", 0),
+                "sku": get("sku"), "name": get("name"), "status": status,
+                "expected_ship_date": get("expected_ship_date"),
+                "actual_ship_date": get("actual_ship_date")})
+            old_status = stored_status.get(line_id)
+            if status and status != old_status:
+                state.history.append(_change(line_id, old_status, status, event, occurred_at))
+            line_status[line_id] = status
         state.line_status = line_status
         state.tracking = [{"position": i, "number": t["number"].strip(),
                            "carrier": t.get("carrier"), "shipped_on": t.get("shipped_on")}
@@ -125,7 +125,7 @@ class SnapshotWriter:
             "cart_order_number": cart, "cart_key": cart.casefold() if cart else None,
             "status": snapshot["status"], "bill_to_name": bill_to.get("name"),
             "ship_to_name": (snapshot.get("ship_to") or {}).get("name"),
-            "email": normalise_email(email) if email and self.store.shopper_emails else None,
+            "email": normalise_email(email) if email and self.keep_email else None,
             "expected_ship_date": snapshot.get("expected_ship_date"),
             "actual_ship_date": snapshot.get("actual_ship_date"),
             "occurred_at": data["occurred_at"], "sequence": data["sequence"],
@@ -136,7 +136,7 @@ class SnapshotWriter:
 
     def receipt(self, update_id: str, outcome: str) -> None:
         """Remember *update_id* so a resend is a duplicate."""
-        self.receipts.append({"store_id": self.store.id, "update_id": update_id,
+        self.receipts.append({"store_id": self.store_id, "update_id": update_id,
                               "outcome": outcome, "received_at": self.now})
 
     def record(self, data: dict, outcome: str, errors: dict | None = None) -> None:
@@ -144,14 +144,14 @@ class SnapshotWriter:
         if errors is None:
             # Validated: the ids and the event are already short, printable text.
             self.activity.append({
-                "store_id": self.store.id, "outcome": outcome, "received_at": self.now,
+                "store_id": self.store_id, "outcome": outcome, "received_at": self.now,
                 "errors": None, "update_id": data["update_id"],
                 "order_number": data["order"]["order_number"], "event": data.get("event"),
             })
             return
         order = data.get("order") if isinstance(data.get("order"), dict) else {}
         self.activity.append({
-            "store_id": self.store.id, "outcome": outcome, "received_at": self.now,
+            "store_id": self.store_id, "outcome": outcome, "received_at": self.now,
             "errors": _printable_errors(errors), "update_id": _clip(data.get("update_id")),
             "order_number": _clip(order.get("order_number")),
             # A refused event may be the refused value itself (a card number in it): never
