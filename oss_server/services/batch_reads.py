@@ -8,7 +8,8 @@ on the session's connection in its transaction, and only columns whose type conv
 values (times) go through SQLAlchemy's own result processor, as ``fixed_reads`` does.
 
 On PostgreSQL the key list is one array parameter (``= ANY(%s::type[])``); on SQLite an
-``IN (?, …)`` with one marker per value, rendered per list length.
+``IN (?, …)`` with one marker per value, rendered per list length (a batch's few
+hundred keys, far below SQLite's limit on parameters).
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from functools import lru_cache
 
 from sqlalchemy import String, Table
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 __all__ = ["KeyedRead"]
@@ -40,17 +42,26 @@ class KeyedRead:
         args = [values] if postgresql else values
         if self.scoped:
             args.insert(0, store_id)
-        # The pooled DBAPI connection, in the transaction the session has open.
-        cursor = connection.connection.cursor()
-        try:
-            cursor.execute(sql, args)
-            rows = cursor.fetchall()
-        finally:
-            cursor.close()
+        rows = _fetch(connection, sql, args)
         processors = _processors(self, dialect)
         if not processors:
             return rows
         return [_converted(row, processors) for row in rows]
+
+
+def _fetch(connection, sql: str, args: list) -> list:
+    dbapi = connection.dialect.loaded_dbapi
+    # The pooled DBAPI connection, in the transaction the session has open.
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(sql, args)
+        return cursor.fetchall()
+    except dbapi.Error as exc:
+        # Raised as Core raises a statement's errors, so callers see one kind.
+        raise DBAPIError.instance(sql, args, exc, dbapi.Error,
+                                  dialect=connection.dialect) from exc
+    finally:
+        cursor.close()
 
 
 def _converted(row, processors) -> tuple:

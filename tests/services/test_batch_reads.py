@@ -1,7 +1,9 @@
 """Keyed reads on the driver's cursor return what Core returns."""
 from datetime import datetime, timedelta, timezone
 
+import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 
 from oss_server.models import Order, OrderItem
 from oss_server.services.batch_reads import KeyedRead
@@ -46,3 +48,10 @@ def test_integer_keys_and_no_values(session, make_store):
     assert sorted(_LINES.all(session, ids.values())) == sorted(
         [(ids["a"], "1", "Packed"), (ids["b"], "1", None)])
     assert _LINES.all(session, []) == []
+
+
+def test_a_failing_read_raises_as_core_does(session, make_store):
+    broken = KeyedRead(Order.__table__, ("no_such_column",), "order_key")
+    with pytest.raises(DBAPIError):
+        broken.all(session, ["a"])
+    session.rollback()
