@@ -35,6 +35,8 @@ from jinja2.ext import Extension
 from jinja2.lexer import Token, TokenStream
 from markupsafe import Markup, escape
 
+from .i18n import filters_for
+
 _CALLS = ("_", "gettext")
 FORMAT_NAME = "_translated_format"  # the global the rewritten calls use
 
@@ -107,6 +109,8 @@ class _ShopTemplates:
             environment.phrase_catalogue = get_translations()
             environment.globals = {**current_app.jinja_env.globals, "url_for": self.url_for}
             environment.getattr = _keys_first(environment.getattr)
+            # Dates and numbers formatted for this language, without asking the context.
+            environment.filters = {**current_app.jinja_env.filters, **filters_for(locale)}
             self.environments[locale] = environment
         return environment
 
