@@ -87,15 +87,10 @@ def _copy(connection, sql: str, rows) -> None:
 def _convert(process, column: tuple, memo: bool) -> list:
     if not memo:
         return [process(value) for value in column]
-    # A batch repeats few distinct times and dates (its "now", an update's occurred_at).
-    seen: dict = {}
-    out = []
-    for value in column:
-        try:
-            out.append(seen[value])
-        except KeyError:
-            out.append(seen.setdefault(value, process(value)))
-    return out
+    # A batch repeats few distinct times and dates (its "now", an update's occurred_at):
+    # each distinct value is converted once, and the column mapped in C.
+    converted = {value: process(value) for value in set(column)}
+    return list(map(converted.__getitem__, column))
 
 
 @lru_cache(maxsize=64)
