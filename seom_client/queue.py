@@ -9,22 +9,25 @@ is on disk when the call returns.
 
 import json
 import os
-import re
 import sqlite3
 import threading
 import time
-import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 
 from .errors import QueueError, UpdateError
+from .updates import ENVELOPE, MAX_BODY, check_update, encode, fill, now_rfc3339
 
-MAX_BODY = 1024 * 1024              # 1 MiB per request (SPEC §3)
-ENVELOPE = len('{"updates":[]}')
-UPDATE_KEYS = {"update_id", "sequence", "occurred_at", "event", "notify_customer", "order"}
-UPDATE_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+__all__ = ["Queue", "Record", "MAX_BODY", "ENVELOPE", "now_rfc3339"]
+
+# The enqueue counters, read and written with one statement each.
+COUNTERS_SQL = ("SELECT (SELECT value FROM meta WHERE key = 'next_sequence'), "
+                "(SELECT value FROM meta WHERE key = 'last_occurred_at')")
+SET_COUNTERS_SQL = ("INSERT INTO meta (key, value) VALUES ('next_sequence', ?), "
+                    "('last_occurred_at', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+INSERT_SQL = ("INSERT INTO updates (update_id, order_number, body, size, created_at) "
+              "VALUES (?, ?, ?, ?, ?)")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS updates (
@@ -58,46 +61,6 @@ class Record:
     body: str
     size: int
     attempts: int = 0
-
-
-def now_rfc3339(epoch=None):
-    """Return the current (or given) local time as RFC 3339 with offset and milliseconds."""
-    moment = datetime.fromtimestamp(time.time() if epoch is None else epoch, timezone.utc)
-    return moment.astimezone().isoformat(timespec="milliseconds")
-
-
-def new_update_id():
-    """Return a fresh update id (random, 32 hex characters)."""
-    return uuid.uuid4().hex
-
-
-def _check_update(update):
-    """Raise UpdateError unless update has the shape the queue needs."""
-    if not isinstance(update, dict):
-        raise UpdateError("an update must be a JSON object")
-    unknown = set(update) - UPDATE_KEYS
-    if unknown:
-        raise UpdateError(f"unknown update fields: {', '.join(sorted(unknown))}")
-    order = update.get("order")
-    if not isinstance(order, dict):
-        raise UpdateError("the update has no 'order' object")
-    number = order.get("order_number")
-    if not isinstance(number, str) or not 1 <= len(number) <= 64:
-        raise UpdateError("order.order_number must be a string of 1-64 characters")
-    uid = update.get("update_id")
-    if uid is not None and (not isinstance(uid, str) or not UPDATE_ID_RE.match(uid)):
-        raise UpdateError("update_id must be 1-64 characters of A-Z a-z 0-9 . _ : -")
-    seq = update.get("sequence")
-    if seq is not None and (isinstance(seq, bool) or not isinstance(seq, int) or seq < 0):
-        raise UpdateError("sequence must be an integer >= 0")
-    occurred = update.get("occurred_at")
-    if occurred is not None:
-        try:
-            parsed = datetime.fromisoformat(str(occurred).replace("Z", "+00:00"))
-        except ValueError:
-            parsed = None
-        if parsed is None or parsed.tzinfo is None:
-            raise UpdateError("occurred_at must be an RFC 3339 timestamp with an offset")
 
 
 class Queue:
@@ -192,36 +155,22 @@ class Queue:
     def enqueue_many(self, updates, labels=None):
         """Store several updates in one transaction; optionally record order labels with them."""
         for update in updates:
-            _check_update(update)
+            check_update(update)
         updates = [dict(u) for u in updates]  # fill copies; the caller's dicts stay as given
         with self._tx() as conn:
-            seq = int(self._meta(conn, "next_sequence") or 0)
-            # Filled timestamps never go backwards (a clock stepped back by NTP would
-            # otherwise make the receiver call a newer snapshot stale and drop it).
-            last_at = float(self._meta(conn, "last_occurred_at") or 0)
+            seq, last_at = conn.execute(COUNTERS_SQL).fetchone()
+            seq, last_at = int(seq or 0), float(last_at or 0)
             rows = []
             for update in updates:
-                update.setdefault("update_id", new_update_id())
-                if update.get("sequence") is None:
-                    update["sequence"] = seq
-                seq = max(seq, update["sequence"] + 1)
-                if update.get("occurred_at") is None:
-                    last_at = max(time.time(), last_at)
-                    update["occurred_at"] = now_rfc3339(last_at)
-                body = json.dumps(update, separators=(",", ":"), ensure_ascii=False)
-                size = len(body.encode("utf-8"))
-                if size > MAX_BODY - ENVELOPE:
-                    raise UpdateError(f"update {update['update_id']} is {size} bytes; "
-                                      f"the limit is {MAX_BODY - ENVELOPE}")
+                seq, last_at = fill(update, seq, last_at)
+                body, size = encode(update)
                 rows.append((update["update_id"], update["order"]["order_number"], body,
                              size, time.time()))
             try:
-                conn.executemany("INSERT INTO updates (update_id, order_number, body, size, "
-                                 "created_at) VALUES (?, ?, ?, ?, ?)", rows)
+                conn.executemany(INSERT_SQL, rows)
             except sqlite3.IntegrityError:
                 raise UpdateError("an update with this update_id is already queued") from None
-            self._set_meta(conn, "next_sequence", str(seq))
-            self._set_meta(conn, "last_occurred_at", repr(last_at))
+            conn.execute(SET_COUNTERS_SQL, (str(seq), repr(last_at)))
             for number, snapshot in (labels or {}).items():
                 self._put_labels(conn, number, snapshot)
         return updates
