@@ -27,12 +27,12 @@ import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Callable, Iterator, TypeVar
+from typing import Callable, Iterator, Sequence, TypeVar
 
 import limits as limits_lib
 from sqlalchemy import bindparam, delete, update
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection, Dialect, Engine
+from sqlalchemy.exc import DBAPIError
 
 from ..models import LookupFailures
 
@@ -124,16 +124,8 @@ class DatabaseCounters:
     def __init__(self, engine: Engine):
         self.engine = engine
         table = LookupFailures.__table__
-        # Statements built once: every lookup runs them, and a prebuilt statement skips
-        # SQLAlchemy's per-call construction (its compiled form is cached).
-        dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
-        # An upsert that changes nothing still takes the row lock (PostgreSQL) or the
-        # database write lock (SQLite) until commit: check-and-count becomes atomic.
-        self._lock_stmt = (dialect.insert(table)
-                           .on_conflict_do_update(index_elements=[table.c.bucket],
-                                                  set_={"expires_at": table.c.expires_at})
-                           .returning(table.c.failures))
-        self._store_stmt = update(table).where(table.c.bucket == bindparam("key"))
+        self._rows = _CounterRows(engine.dialect)
+        self._release_stmt = update(table).where(table.c.bucket == bindparam("key"))
         self._prune_stmt = delete(table).where(table.c.expires_at < bindparam("now"))
         self._pruned_at = float("-inf")
 
@@ -156,7 +148,7 @@ class DatabaseCounters:
             try:
                 with conn.begin():
                     if not sqlite_file:
-                        conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
+                        driver_execute(conn, "SET LOCAL synchronous_commit = off", ())
                     yield conn
             finally:
                 if sqlite_file:
@@ -196,15 +188,13 @@ class DatabaseCounters:
                 # The check failed half-way and took its transaction with it: the attempt
                 # still counts, or an error would be a free guess.
                 with self.engine.begin() as conn:
-                    states = {name: self._lock(conn, name, now) for name in sorted(buckets)}
-                    self._count(conn, buckets, states, now)
+                    self._count(conn, buckets, self._rows.lock(conn, buckets, now), now)
             raise
         self._maybe_prune(now)
         return result
 
     def _check(self, conn, buckets: dict[str, list[Limit]], now: float) -> dict:
-        # Lock in a fixed order so two lookups never wait on each other crosswise.
-        states = {name: self._lock(conn, name, now) for name in sorted(buckets)}
+        states = self._rows.lock(conn, buckets, now)
         wait = max(retry_after(states[n], rules, now) for n, rules in buckets.items())
         if wait > 0:
             raise Locked(wait)
@@ -212,11 +202,11 @@ class DatabaseCounters:
 
     def _count(self, conn, buckets: dict[str, list[Limit]], states: dict, now: float) -> None:
         longest = max(rule.period for rules in buckets.values() for rule in rules)
+        kept = {}
         for name, rules in buckets.items():
             keep = max(rule.amount for rule in rules)
-            stamps = [t for t in states[name] if t > now - longest][-keep:] + [now]
-            conn.execute(self._store_stmt, {"key": _hashed(name), "failures": stamps,
-                                            "expires_at": _utc(now + longest)})
+            kept[name] = [t for t in states[name] if t > now - longest][-keep:] + [now]
+        self._rows.store(conn, kept, now + longest)
 
     def _maybe_prune(self, now: float) -> None:
         if now - self._pruned_at >= self.PRUNE_EVERY or now < self._pruned_at:
@@ -224,11 +214,11 @@ class DatabaseCounters:
 
     def release(self, reservation: Reservation) -> None:
         with self.engine.begin() as conn:
-            for name in reservation.buckets:
-                stamps = self._lock(conn, name, reservation.stamp)
+            states = self._rows.lock(conn, reservation.buckets, reservation.stamp)
+            for name, stamps in states.items():
                 if reservation.stamp in stamps:
                     stamps.remove(reservation.stamp)
-                    conn.execute(self._store_stmt, {"key": _hashed(name), "failures": stamps})
+                    conn.execute(self._release_stmt, {"key": _hashed(name), "failures": stamps})
 
     def clear(self) -> None:
         """Forget every counter (tests and operators)."""
@@ -242,12 +232,60 @@ class DatabaseCounters:
         with self.engine.begin() as conn:
             conn.execute(self._prune_stmt, {"now": _utc(now)})
 
-    def _lock(self, conn, name: str, now: float) -> list[float]:
-        stamps = conn.execute(self._lock_stmt, {"bucket": _hashed(name), "failures": [],
-                                                "expires_at": _utc(now)}).scalar_one()
-        if isinstance(stamps, str):  # some drivers hand JSON back as text
-            stamps = json.loads(stamps)
-        return [float(t) for t in stamps or []]
+
+class _CounterRows:
+    """The counters' two statements, as the driver's own SQL, for any number of buckets.
+
+    Each is one multi-row upsert on the DBAPI cursor: every lookup runs the lock, and
+    through Core a statement costs more in execution context and result rows than
+    SQLite takes to run it (PostgreSQL: a round trip per bucket saved too). Values go
+    through the columns' own type processors, so rows read and write as through Core.
+    """
+
+    def __init__(self, dialect: Dialect):
+        table = LookupFailures.__table__
+        self.table = table.name
+        self.mark = "?" if dialect.paramstyle == "qmark" else "%s"
+        self._to_json = _bind_processor(table.c.failures.type, dialect)
+        self._to_time = _bind_processor(table.c.expires_at.type, dialect)
+        self._sql: dict[tuple[str, int], str] = {}
+
+    def lock(self, conn: Connection, names, now: float) -> dict[str, list[float]]:
+        """Lock the buckets' rows (made when missing) and return their failure times.
+
+        An upsert that changes nothing still takes the row lock (PostgreSQL) or the
+        database write lock (SQLite) until commit: check-and-count becomes atomic. Rows
+        go in sorted order, so two lookups never wait on each other crosswise.
+        """
+        by_hash = {_hashed(name): name for name in sorted(names)}
+        empty, expires = self._to_json([]), self._to_time(_utc(now))
+        args = [value for key in by_hash for value in (key, empty, expires)]
+        rows = driver_execute(conn, self._statement("lock", len(by_hash)), args, fetch=True)
+        return {by_hash[key]: self._stamps(value) for key, value in rows}
+
+    def store(self, conn: Connection, stamps: dict[str, list[float]], expires: float) -> None:
+        """Write each bucket's failure times; the rows are already there, locked."""
+        until = self._to_time(_utc(expires))
+        args = [value for name in sorted(stamps)
+                for value in (_hashed(name), self._to_json(stamps[name]), until)]
+        driver_execute(conn, self._statement("store", len(stamps)), args)
+
+    def _stamps(self, value) -> list[float]:
+        if isinstance(value, str):  # some drivers hand JSON back as text
+            value = json.loads(value)
+        return [float(t) for t in value or []]
+
+    def _statement(self, kind: str, count: int) -> str:
+        sql = self._sql.get((kind, count))
+        if sql is None:
+            row = f"({self.mark}, {self.mark}, {self.mark})"
+            change = ("expires_at = {0}.expires_at RETURNING bucket, failures" if kind == "lock"
+                      else "failures = excluded.failures, expires_at = excluded.expires_at")
+            sql = self._sql[(kind, count)] = (
+                f"INSERT INTO {self.table} (bucket, failures, expires_at) VALUES "
+                f"{', '.join([row] * count)} ON CONFLICT (bucket) DO UPDATE SET "
+                + change.format(self.table))
+        return sql
 
 
 # The rule of retry_after, run in Redis so that check and count are one atomic step.
@@ -360,6 +398,34 @@ def build_limiter(config: dict, engine: Engine) -> LookupLimiter:
         counters = DatabaseCounters(engine)
     return LookupLimiter(counters, parse_limits(config["OSS_LOOKUP_LIMIT_PER_ORDER"]),
                          parse_limits(config["OSS_LOOKUP_LIMIT_PER_IP"]))
+
+
+def driver_execute(conn: Connection, sql: str, args: Sequence, fetch: bool = False) -> list:
+    """Run *sql* on *conn*'s DBAPI cursor, in the transaction *conn* has open.
+
+    Errors raise as Core raises a statement's (a :class:`DBAPIError`, the error pages'
+    503 for an unreachable database), without the parameters: factor hashes and bucket
+    keys stay out of logs. A lost connection is invalidated, as Core would.
+    """
+    dbapi = conn.dialect.loaded_dbapi
+    cursor = conn.connection.cursor()
+    try:
+        cursor.execute(sql, args)
+        return cursor.fetchall() if fetch else []
+    except dbapi.Error as exc:
+        lost = conn.dialect.is_disconnect(exc, conn.connection.dbapi_connection, cursor)
+        if lost:
+            conn.invalidate(exc)
+        raise DBAPIError.instance(sql, args, exc, dbapi.Error, hide_parameters=True,
+                                  connection_invalidated=lost, dialect=conn.dialect) from exc
+    finally:
+        cursor.close()
+
+
+def _bind_processor(type_, dialect: Dialect) -> Callable:
+    # The column type's own conversion for this dialect, or none when values pass as they are.
+    process = type_.dialect_impl(dialect).bind_processor(dialect)
+    return process or (lambda value: value)
 
 
 def _driver_statement(conn: Connection, sql: str) -> None:

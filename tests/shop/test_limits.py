@@ -1,9 +1,12 @@
 """Failed-lookup limits: per order number as typed, per client IP, shared by all workers."""
 from __future__ import annotations
 
+import os
 import socket
+import threading
 import time
 import uuid
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -132,12 +135,55 @@ def test_released_reservations_are_not_failures(db_limiter):
     limiter.reserve(7, "B-1", "203.0.113.9")
 
 
+def test_a_check_that_fails_half_way_still_counts(db_limiter):
+    """An error inside the lookup is no free guess: its attempt is counted all the same."""
+    clock = [5_000_000.0]
+    limiter = _limiter(db_limiter, clock)
+
+    def broken(conn):
+        raise RuntimeError("the lookup failed half-way")
+
+    for n in range(5):
+        clock[0] += 1
+        with pytest.raises(RuntimeError):
+            limiter.attempt(1, "H-1", f"203.0.113.{n}", broken)
+    with pytest.raises(Locked):
+        limiter.attempt(1, "H-1", "203.0.113.99", lambda conn: True)
+
+
+def test_concurrent_guesses_never_pass_the_limit(db_limiter):
+    """Guesses racing on one number: only as many are checked as the limit allows."""
+    limiter = _limiter(db_limiter, [6_000_000.0])
+    checked, refused = [], []
+    start = threading.Barrier(12)
+
+    def guess(n):
+        start.wait()
+        try:
+            # Slow enough that the others arrive while this one is being checked.
+            limiter.attempt(1, "C-1", f"203.0.113.{n}",
+                            lambda conn: checked.append(n) or time.sleep(0.02))
+        except Locked:
+            refused.append(n)
+
+    threads = [threading.Thread(target=guess, args=(n,)) for n in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(checked) == 5 and len(refused) == 7
+
+
 def _redis_url():
+    # OSS_TEST_REDIS_URL picks another server or database number (keys are prefixed per
+    # test and only those are removed, so a shared database is left as it was).
+    url = os.environ.get("OSS_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+    where = urlsplit(url)
     try:
-        socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
+        socket.create_connection((where.hostname, where.port or 6379), timeout=1).close()
     except OSError as exc:
-        pytest.skip(f"no Redis at 127.0.0.1:6379 ({exc})")
-    return "redis://127.0.0.1:6379/0"
+        pytest.skip(f"no Redis at {where.hostname}:{where.port or 6379} ({exc})")
+    return url
 
 
 @pytest.fixture
