@@ -8,7 +8,7 @@ the controller's own process.
 
 For crash tests, the environment variable ``SEOM_CLIENT_CRASH_POINT`` names a
 point where the process ends at once with ``os._exit(70)``: ``after_claim``
-(rows marked in flight, nothing sent), ``after_response`` (the receiver
+(a batch read, nothing sent), ``after_response`` (the receiver
 answered, before the local delete) or ``after_settle`` (outcome stored).
 """
 
@@ -171,7 +171,7 @@ class Controller:
             raise ControllerLockedError("acquire() the controller lock before run()")
         stop = stop or threading.Event()
         summary = RunSummary()
-        recovered = self.queue.recover()  # rows in flight when a previous run died
+        recovered = self.queue.recover()  # rows an earlier version left in flight
         if recovered:
             log.info("returned %d in-flight updates to pending", recovered)
         self._beat(force=True)

@@ -1,6 +1,6 @@
 """The stack: a durable SQLite queue of updates waiting to be sent.
 
-Rows move pending -> inflight -> (deleted | dead). A row's update_id is fixed
+Rows move pending -> (deleted | dead). A row's update_id is fixed
 when it is enqueued, so a record is never sent under two ids. Every write runs
 in ``BEGIN IMMEDIATE`` (writers queue on SQLite's lock, waiting up to the busy
 timeout, instead of failing half-way) and, with WAL and ``synchronous=FULL``,
@@ -198,36 +198,39 @@ class Queue:
     # -- controller side ---------------------------------------------------------------------
 
     def recover(self):
-        """Return in-flight rows to pending (call only while holding the controller lock)."""
+        """Return in-flight rows to pending (call only while holding the controller lock).
+
+        Only queue files written by earlier versions hold such rows: claim() no
+        longer marks anything.
+        """
         with self._tx() as conn:
             return conn.execute("UPDATE updates SET state = 'pending' "
                                 "WHERE state = 'inflight'").rowcount
 
     def claim(self, max_updates=500, max_bytes=MAX_BODY, now=None):
-        """Mark the next sendable rows in flight and return them in queue order.
+        """Return the next sendable rows in queue order, without writing anything.
 
         A row is skipped while an earlier row of the same order waits for a
-        retry, so one order's updates are never sent out of order.
+        retry, so one order's updates are never sent out of order. The rows stay
+        pending until settle() records their outcome: only the controller holding
+        the lock claims, and it settles a batch before claiming the next, so a
+        mark on disk would only have to be undone after a crash.
         """
         now = time.time() if now is None else now
-        with self._tx() as conn:
+        with self._read() as conn:
             rows = conn.execute(
                 "SELECT id, update_id, order_number, body, size, attempts FROM updates u "
                 "WHERE state = 'pending' AND next_attempt_at <= ? AND NOT EXISTS ("
                 "  SELECT 1 FROM updates p WHERE p.order_number = u.order_number "
                 "  AND p.id < u.id AND p.state != 'dead' AND p.next_attempt_at > ?) "
                 "ORDER BY id LIMIT ?", (now, now, max_updates)).fetchall()
-            batch, total = [], ENVELOPE
-            for row in rows:
-                record = Record(*row)
-                if batch and total + record.size + 1 > max_bytes:
-                    break
-                batch.append(record)
-                total += record.size + 1
-            if batch:
-                marks = ",".join("?" * len(batch))
-                conn.execute(f"UPDATE updates SET state = 'inflight', attempts = attempts + 1 "
-                             f"WHERE id IN ({marks})", [r.id for r in batch])
+        batch, total = [], ENVELOPE
+        for row in rows:
+            record = Record(*row)
+            if batch and total + record.size + 1 > max_bytes:
+                break
+            batch.append(record)
+            total += record.size + 1
         return batch
 
     def settle(self, delivered=(), dead=None, retry=None, release=(), error=None, meta=None):
@@ -236,18 +239,20 @@ class Queue:
         ``delivered`` row ids are deleted, ``dead`` maps row id -> errors,
         ``retry`` maps row id -> next attempt time, ``release`` row ids go back
         to pending as they are; ``error`` becomes their last error; ``meta``
-        values are stored in the same transaction.
+        values are stored in the same transaction. Every row not deleted counts
+        one more attempt.
         """
         dead, retry = dead or {}, retry or {}
         with self._tx() as conn:
-            conn.executemany("DELETE FROM updates WHERE id = ?", [(i,) for i in delivered])
-            conn.executemany("UPDATE updates SET state = 'dead', errors = ?, last_error = ? "
-                             "WHERE id = ?",
+            _for_ids(conn, "DELETE FROM updates WHERE id IN ({})", list(delivered))
+            conn.executemany("UPDATE updates SET state = 'dead', errors = ?, last_error = ?, "
+                             "attempts = attempts + 1 WHERE id = ?",
                              [(json.dumps(e), error, i) for i, e in dead.items()])
             conn.executemany("UPDATE updates SET state = 'pending', next_attempt_at = ?, "
-                             "last_error = ? WHERE id = ?",
+                             "last_error = ?, attempts = attempts + 1 WHERE id = ?",
                              [(t, error, i) for i, t in retry.items()])
-            conn.executemany("UPDATE updates SET state = 'pending', last_error = ? WHERE id = ?",
+            conn.executemany("UPDATE updates SET state = 'pending', last_error = ?, "
+                             "attempts = attempts + 1 WHERE id = ?",
                              [(error, i) for i in release])
             for key, value in (meta or {}).items():
                 self._set_meta(conn, key, value)
@@ -335,3 +340,16 @@ class Queue:
         else:
             conn.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) "
                          "DO UPDATE SET value = excluded.value", (key, value))
+
+
+IDS_PER_STATEMENT = 500  # far below SQLite's limit on bound parameters
+
+
+def _for_ids(conn, sql, ids):
+    """Run sql once per slice of ids, its ``{}`` replaced by that many placeholders.
+
+    One statement for a whole batch, not one per row: a drained batch is 500 rows.
+    """
+    for start in range(0, len(ids), IDS_PER_STATEMENT):
+        chunk = ids[start:start + IDS_PER_STATEMENT]
+        conn.execute(sql.format(",".join("?" * len(chunk))), chunk)

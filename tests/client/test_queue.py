@@ -93,18 +93,33 @@ def test_oversized_update_is_refused(queue):
         queue.enqueue(huge)
 
 
-def test_states_and_recovery_of_in_flight_rows(queue):
-    for n in range(3):
+def test_claim_writes_nothing_and_settle_records_the_outcome(queue):
+    for n in range(4):
         queue.enqueue(update(str(n)))
-    batch = queue.claim(2)
-    assert [r.order_number for r in batch] == ["0", "1"]
+    batch = queue.claim(3)
+    assert [r.order_number for r in batch] == ["0", "1", "2"]
+    # Claimed rows stay pending: a controller that dies before settling leaves them
+    # ready to send again, and the next claim returns the same rows.
     assert queue.counts() | {"oldest_created_at": None} == {
-        "pending": 1, "inflight": 2, "dead": 0, "oldest_created_at": None}
-    queue.settle(delivered=[batch[0].id], dead={batch[1].id: {"x": ["bad"]}})
-    assert queue.counts()["dead"] == 1 and queue.counts()["inflight"] == 0
-    queue.claim(5)
+        "pending": 4, "inflight": 0, "dead": 0, "oldest_created_at": None}
+    assert [r.id for r in queue.claim(3)] == [r.id for r in batch]
+    queue.settle(delivered=[batch[0].id], dead={batch[1].id: {"x": ["bad"]}},
+                 release=[batch[2].id])
+    assert queue.counts()["dead"] == 1 and queue.counts()["pending"] == 2
+    again = queue.claim(5)
+    assert [(r.order_number, r.attempts) for r in again] == [("2", 1), ("3", 0)]
+
+
+def test_recover_returns_rows_an_earlier_version_left_in_flight(queue, tmp_path):
+    for n in range(2):
+        queue.enqueue(update(str(n)))
+    conn = sqlite3.connect(tmp_path / "stack.sqlite")
+    conn.execute("UPDATE updates SET state = 'inflight' WHERE order_number = '0'")
+    conn.commit()
+    conn.close()
+    assert queue.claim(5)[0].order_number == "1"
     assert queue.recover() == 1
-    assert queue.counts()["pending"] == 1
+    assert [r.order_number for r in queue.claim(5)] == ["0", "1"]
 
 
 def test_claim_respects_byte_limit(queue):
