@@ -30,8 +30,13 @@ def now_rfc3339(epoch=None):
 
 
 def new_update_id():
-    """Return a fresh update id (random, 32 hex characters)."""
-    return os.urandom(16).hex()
+    """Return a fresh update id: 32 hex characters, the time in milliseconds then 80 random bits.
+
+    Ids made one after another sort together, so the unique index on update_id
+    grows at its end and a drained batch is deleted from a few adjacent pages
+    rather than from one page per row all over the index.
+    """
+    return f"{time.time_ns() // 1_000_000:012x}{os.urandom(10).hex()}"
 
 
 def check_update(update):

@@ -36,6 +36,14 @@ def test_enqueue_fills_id_sequence_and_time_with_offset(queue):
     assert queue.updates() == [filled]  # the id is stored with the record
 
 
+def test_filled_ids_are_hex_and_sort_in_the_order_they_were_made(queue):
+    first = queue.enqueue(update())["update_id"]
+    time.sleep(0.002)  # the ids lead with the time in milliseconds
+    second = queue.enqueue(update())["update_id"]
+    assert all(len(u) == 32 and int(u, 16) >= 0 for u in (first, second))
+    assert first < second
+
+
 def test_given_fields_are_kept_and_the_counter_moves_past_them(queue):
     given = queue.enqueue(update(update_id="mine-1", sequence=41,
                                  occurred_at="2026-01-01T00:00:00-05:00"))
