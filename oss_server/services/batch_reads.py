@@ -13,6 +13,7 @@ hundred keys, far below SQLite's limit on parameters).
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from functools import lru_cache
 
 from sqlalchemy import String, Table
@@ -20,7 +21,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-__all__ = ["KeyedRead"]
+__all__ = ["KeyedRead", "Pending", "ahead"]
 
 
 class KeyedRead:
@@ -32,9 +33,17 @@ class KeyedRead:
 
     def all(self, session: Session, values, store_id: int | None = None) -> list[tuple]:
         """Return the rows (tuples of *columns*) whose key is one of *values*."""
+        return self.send(session, values, store_id).rows()
+
+    def send(self, session: Session, values, store_id: int | None = None) -> Pending:
+        """Start the read; its rows come from :meth:`Pending.rows`.
+
+        Inside :func:`ahead` on PostgreSQL the statement is only sent: the server runs it
+        while the caller goes on. Elsewhere it runs at once.
+        """
         values = list(values)
         if not values:
-            return []
+            return Pending(None, self, None, "", [])
         connection = session.connection()
         dialect = connection.dialect
         postgresql = dialect.name == "postgresql"
@@ -42,26 +51,64 @@ class KeyedRead:
         args = [values] if postgresql else values
         if self.scoped:
             args.insert(0, store_id)
-        rows = _fetch(connection, sql, args)
-        processors = _processors(self, dialect)
+        # The pooled DBAPI connection, in the transaction the session has open.
+        cursor = connection.connection.cursor()
+        with _as_core_errors(connection, sql, args, cursor):
+            cursor.execute(sql, args)
+        return Pending(connection, self, cursor, sql, args)
+
+
+class Pending:
+    """A read that was sent; :meth:`rows` waits for its result once."""
+
+    def __init__(self, connection, read: KeyedRead, cursor, sql: str, args: list):
+        self.connection, self.read, self.cursor = connection, read, cursor
+        self.sql, self.args = sql, args
+
+    def rows(self) -> list[tuple]:
+        """Return the rows, their time columns converted as Core would."""
+        if self.cursor is None:
+            return []
+        try:
+            with _as_core_errors(self.connection, self.sql, self.args, self.cursor):
+                rows = self.cursor.fetchall()
+        finally:
+            self.cursor.close()
+            self.cursor = None
+        processors = _processors(self.read, self.connection.dialect)
         if not processors:
             return rows
         return [_converted(row, processors) for row in rows]
 
 
-def _fetch(connection, sql: str, args: list) -> list:
+@contextmanager
+def ahead(session: Session):
+    """Reads sent inside run on a PostgreSQL server while the block goes on.
+
+    The block must not use the connection otherwise. psycopg's pipeline mode sends each
+    statement at once and collects the results when the block ends; SQLite runs in this
+    process, so there is nothing to overlap and its reads simply run when sent.
+    """
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        yield
+        return
+    with _as_core_errors(connection, "(pipelined reads)", None, None):
+        with connection.connection.driver_connection.pipeline():
+            yield
+
+
+@contextmanager
+def _as_core_errors(connection, sql: str, args, cursor):
     dbapi = connection.dialect.loaded_dbapi
-    # The pooled DBAPI connection, in the transaction the session has open.
-    cursor = connection.connection.cursor()
     try:
-        cursor.execute(sql, args)
-        return cursor.fetchall()
+        yield
     except dbapi.Error as exc:
+        if cursor is not None:
+            cursor.close()
         # Raised as Core raises a statement's errors, so callers see one kind.
         raise DBAPIError.instance(sql, args, exc, dbapi.Error,
                                   dialect=connection.dialect) from exc
-    finally:
-        cursor.close()
 
 
 def _converted(row, processors) -> tuple:

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from ..models import Activity, Order, OrderItem, StatusChange, Store, Tracking, UpdateReceipt
 from ..schemas.fields import _CONTROL
 from ..security.factors import FactorHasher, normalise_email
-from .batch_reads import KeyedRead
+from .batch_reads import KeyedRead, Pending
 from .bulk_sql import insert_rows, one_of, update_rows
 
 _ORDERS = Order.__table__
@@ -66,13 +66,23 @@ class SnapshotWriter:
         self.receipts: list[dict] = []
         self.activity: list[dict] = []
 
-    def load(self, keys: set[str]) -> None:
-        """Read the stored state of the orders named by *keys*: two queries in all."""
-        if not keys:
-            return
+    def send_load(self, keys: set[str]) -> Pending:
+        """Start reading the stored orders named by *keys* (see ``batch_reads.ahead``)."""
+        return _STORED_ORDERS.send(self.session, keys, self.store_id)
+
+    def load(self, keys: set[str], early: Pending | None = None,
+             asked: set[str] = frozenset()) -> None:
+        """Take in the stored state of the orders named by *keys*, with their lines.
+
+        *early* is the read ``send_load`` started for the keys in *asked*; keys it did
+        not cover are read now, then the lines of every stored order in one query.
+        """
+        rows = early.rows() if early is not None else []
+        missed = keys - asked
+        if missed:
+            rows += _STORED_ORDERS.all(self.session, missed, self.store_id)
         by_id = {}
-        for order_id, key, status, occurred_at, sequence in _STORED_ORDERS.all(
-                self.session, keys, self.store.id):
+        for order_id, key, status, occurred_at, sequence in rows:
             state = OrderState(order_id, ordering_key(occurred_at, sequence), status, {})
             self.orders[key] = by_id[order_id] = state
         for order_id, line_id, status in _STORED_LINES.all(self.session, by_id):

@@ -15,7 +15,7 @@ from ..schemas.fields import flatten_errors
 from ..schemas.screening import screen
 from ..schemas.update_check import fast_load
 from ..schemas.updates import UpdateIn
-from .batch_reads import KeyedRead
+from .batch_reads import KeyedRead, Pending, ahead
 from .orders import order_key
 from .snapshot_writer import SnapshotWriter, ordering_key
 
@@ -61,10 +61,40 @@ def validate_update(raw) -> tuple[dict | None, dict[str, str] | None]:
     return data, None
 
 
-def _seen_ids(session: Session, store: Store, updates: list[dict]) -> set[str]:
-    """Return the batch's update ids the store already holds receipts for (one query)."""
-    ids = {u["update_id"] for u in updates}
-    return {update_id for (update_id,) in _RECEIVED.all(session, ids, store.id)}
+def _named(raw_updates: list) -> tuple[set[str], set[str]]:
+    """The update ids and order keys a raw batch names, before validation says which count.
+
+    Reads of these can start while the batch is validated, so only plain values are
+    taken: short printable ASCII (a NUL or a lone surrogate would fail the whole read, not
+    just its update). An id or key validation accepts or shapes otherwise is read after.
+    """
+    ids, keys = set(), set()
+    for raw in raw_updates:
+        if not isinstance(raw, dict):
+            continue
+        update_id, order = raw.get("update_id"), raw.get("order")
+        if _plain(update_id):
+            ids.add(update_id)
+        number = order.get("order_number") if isinstance(order, dict) else None
+        if _plain(number):
+            keys.add(order_key(number))
+    return ids, keys
+
+
+def _plain(value) -> bool:
+    return (isinstance(value, str) and len(value) <= 64 and value.isascii()
+            and value.isprintable())
+
+
+def _seen_ids(session: Session, store: Store, updates: list[dict], early: Pending,
+              asked: set[str]) -> set[str]:
+    """Return the batch's update ids the store already holds receipts for.
+
+    *early* is the read of the ids in *asked*; any valid id it did not cover is read now.
+    """
+    seen = {update_id for (update_id,) in early.rows()}
+    missed = {u["update_id"] for u in updates} - asked
+    return seen | {update_id for (update_id,) in _RECEIVED.all(session, missed, store.id)}
 
 
 def apply_updates(session: Session, store: Store, raw_updates: list, *, factor_key: str,
@@ -76,11 +106,15 @@ def apply_updates(session: Session, store: Store, raw_updates: list, *, factor_k
     are queued in this same transaction; without, none are (demo data, imports).
     """
     now = now or utcnow()
-    checked = [validate_update(raw) for raw in raw_updates]
-    valid = [data for data, errors in checked if data is not None]
-    seen = _seen_ids(session, store, valid)
     writer = SnapshotWriter(session, store, factor_key, now)
-    writer.load({order_key(u["order"]["order_number"]) for u in valid})
+    ids, keys = _named(raw_updates)
+    with ahead(session):
+        # On PostgreSQL the server looks the batch's receipts and orders up meanwhile.
+        receipts, orders = _RECEIVED.send(session, ids, store.id), writer.send_load(keys)
+        checked = [validate_update(raw) for raw in raw_updates]
+    valid = [data for data, errors in checked if data is not None]
+    seen = _seen_ids(session, store, valid, receipts, ids)
+    writer.load({order_key(u["order"]["order_number"]) for u in valid}, orders, keys)
     batch, notices = BatchResult(), []
     for raw, (data, errors) in zip(raw_updates, checked):
         if data is None:

@@ -135,3 +135,12 @@ def test_activity_log_records_every_outcome(api, session):
     assert [(r.update_id, r.outcome) for r in rows] == [
         ("u-1", "applied"), ("u-1", "duplicate"), ("u-9", "rejected")]
     assert rows[2].errors == {"order.status": "Length must be between 1 and 64."}
+
+
+
+def test_a_nul_rejects_its_update_not_the_batch(api):
+    # The batch's receipts and orders are looked up before validation: a value the
+    # database cannot take (PostgreSQL text holds no NUL) must stay out of that lookup.
+    nul = make_update("u-\x00", order_number="20\x0002")
+    results = api.post(nul, make_update("u-4")).get_json()["results"]
+    assert [r["result"] for r in results] == ["rejected", "applied"]
