@@ -5,25 +5,31 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import NamedTuple
 
-from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from ..models import Order
 from ..security.factors import matches, verifier_hashes
-from .limits import Locked, LookupLimiter
+from .limits import Locked, LookupLimiter, driver_execute, driver_mark
 from .lookup_stats import record_lookup
 from .orders import order_key
 
 _orders = Order.__table__
-# Built once: a lookup only needs the candidates' ids, keys and factor hashes.
-_CANDIDATES = select(_orders.c.id, _orders.c.order_key, _orders.c.zip_hash,
-                     _orders.c.email_hash, _orders.c.phone_hash,
-                     _orders.c.shopper_locale).where(
-    _orders.c.store_id == bindparam("store_id"),
-    or_(_orders.c.order_key == bindparam("key"), _orders.c.cart_key == bindparam("key")))
-_REMEMBER_LOCALE = (update(_orders).where(_orders.c.id == bindparam("order_id"))
-                    .values(shopper_locale=bindparam("locale")))
+# A lookup only needs the candidates' ids, keys and factor hashes: integers and strings,
+# which the drivers hand over as Core would, so the read runs on the driver's cursor.
+_CANDIDATES = ("SELECT id, order_key, zip_hash, email_hash, phone_hash, shopper_locale"
+               f" FROM {_orders.name} WHERE store_id = {{0}} AND (order_key = {{0}}"
+               " OR cart_key = {0})")
+_REMEMBER_LOCALE = f"UPDATE {_orders.name} SET shopper_locale = {{0}} WHERE id = {{0}}"
+
+
+class _Candidate(NamedTuple):
+    id: int
+    order_key: str
+    zip_hash: str | None
+    email_hash: str | None
+    phone_hash: str | None
+    shopper_locale: str | None
 
 
 class FoundOrder(NamedTuple):
@@ -44,8 +50,10 @@ def lookup_order(db: Session | Connection, store, number: str, verifier: str,
     """
     key = order_key(number)
     typed = verifier_hashes(factor_key, verifier)
-    conn = db.connection() if isinstance(db, Session) else db
-    candidates = conn.execute(_CANDIDATES, {"store_id": store.id, "key": key}).all()
+    conn = db if isinstance(db, Connection) else db.connection()
+    sql = _CANDIDATES.format(driver_mark(conn.dialect))
+    candidates = [_Candidate._make(row)
+                  for row in driver_execute(conn, sql, [store.id, key, key], fetch=True)]
     # The order manager's own number wins over a cart number that happens to equal it.
     candidates.sort(key=lambda order: order.order_key != key)
     found = None
@@ -93,7 +101,8 @@ def guarded_lookup(session: Session, limiter: LookupLimiter, store, number: str,
         order = lookup_order(conn, store, number, verifier, factor_key)
         record_lookup(conn, store, today, "found" if order is not None else "not_found")
         if order is not None and locale and order.shopper_locale != locale:
-            conn.execute(_REMEMBER_LOCALE, {"order_id": order.id, "locale": locale[:8]})
+            driver_execute(conn, _REMEMBER_LOCALE.format(driver_mark(conn.dialect)),
+                           [locale[:8], order.id])
         return order
 
     try:

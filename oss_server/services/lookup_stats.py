@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
-from functools import lru_cache
+from typing import Callable
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.orm import Session
 
 from ..models import LookupStat, Store
+from .limits import driver_execute, driver_mark
 
 OUTCOMES = ("found", "not_found", "limited")
 
@@ -18,20 +18,33 @@ def record_lookup(db: Session | Connection, store: Store, day: date, outcome: st
     """Add one lookup with *outcome* to the store's tally for *day* (on a session or connection)."""
     if outcome not in OUTCOMES:
         raise ValueError(f"unknown outcome {outcome!r}")
-    row = {"store_id": store.id, "day": day, **{name: 0 for name in OUTCOMES}}
-    row[outcome] = 1
-    dialect = db.dialect if isinstance(db, Connection) else db.get_bind().dialect
-    db.execute(_tally_statement(dialect.name, outcome), row)
+    conn = db if isinstance(db, Connection) else db.connection()
+    sql, to_day = _tally(conn.dialect, outcome)
+    counts = [1 if name == outcome else 0 for name in OUTCOMES]
+    driver_execute(conn, sql, [store.id, to_day(day), *counts])
 
 
-@lru_cache(maxsize=None)
-def _tally_statement(dialect_name: str, outcome: str):
-    # One atomic upsert: concurrent workers add to the same row without losing counts.
-    # Built once per outcome, as every shopper lookup runs one.
-    dialect = postgresql if dialect_name == "postgresql" else sqlite
-    table = LookupStat.__table__
-    return dialect.insert(table).on_conflict_do_update(
-        index_elements=[table.c.store_id, table.c.day], set_={outcome: table.c[outcome] + 1})
+_TALLIES: dict[tuple[str, str], tuple[str, Callable]] = {}
+
+
+def _tally(dialect: Dialect, outcome: str) -> tuple[str, Callable]:
+    """The tally's upsert in the driver's SQL, and the day's conversion (as Core stores it).
+
+    One atomic upsert: concurrent workers add to the same row without losing counts. On
+    the driver's cursor, as every shopper lookup runs one and Core's execution costs more
+    than the statement.
+    """
+    key = (dialect.name, outcome)
+    if key not in _TALLIES:
+        table = LookupStat.__table__
+        mark = driver_mark(dialect)
+        columns = ("store_id", "day", *OUTCOMES)
+        sql = (f"INSERT INTO {table.name} ({', '.join(columns)}) "
+               f"VALUES ({', '.join([mark] * len(columns))}) "
+               f"ON CONFLICT (store_id, day) DO UPDATE SET {outcome} = {table.name}.{outcome} + 1")
+        to_day = table.c.day.type.dialect_impl(dialect).bind_processor(dialect)
+        _TALLIES[key] = (sql, to_day or (lambda value: value))
+    return _TALLIES[key]
 
 
 def daily_lookup_stats(session: Session, store: Store, today: date, days: int = 30) -> list[dict]:
