@@ -245,7 +245,7 @@ class _CounterRows:
     def __init__(self, dialect: Dialect):
         table = LookupFailures.__table__
         self.table = table.name
-        self.mark = "?" if dialect.paramstyle == "qmark" else "%s"
+        self.mark = driver_mark(dialect)
         self._to_json = _bind_processor(table.c.failures.type, dialect)
         self._to_time = _bind_processor(table.c.expires_at.type, dialect)
         self._sql: dict[tuple[str, int], str] = {}
@@ -420,6 +420,11 @@ def driver_execute(conn: Connection, sql: str, args: Sequence, fetch: bool = Fal
                                   connection_invalidated=lost, dialect=conn.dialect) from exc
     finally:
         cursor.close()
+
+
+def driver_mark(dialect: Dialect) -> str:
+    """The driver's positional parameter marker: ``?`` for sqlite3, ``%s`` for psycopg."""
+    return "?" if dialect.paramstyle == "qmark" else "%s"
 
 
 def _bind_processor(type_, dialect: Dialect) -> Callable:
