@@ -43,7 +43,10 @@ def lookup(slug: str):
     result = guarded_lookup(db.session, lookup_limiter(), store, lookup_form.order_number.data,
                             lookup_form.verifier.data, client_address(),
                             current_app.config["OSS_FACTOR_KEY"], locale=str(get_locale()))
-    db.session.commit()
+    # With database counters the lookup wrote on the limiter's own transaction and the
+    # session was never used; an empty commit would still cost its bookkeeping.
+    if db.session().in_transaction():
+        db.session.commit()
     if result.retry_after:
         response = render_form(store, lookup_form, wait_sentence(result.retry_after), 429)
         response.headers["Retry-After"] = str(result.retry_after)

@@ -244,6 +244,42 @@ class TestRedisBackedApp:
         finally:
             limiter.counters.clear()
 
+    def test_tallies_are_committed_with_redis(self, app, shopper, store, order):
+        from oss_server.shop.context import lookup_limiter
+
+        with app.test_request_context():
+            limiter = lookup_limiter()
+        try:
+            assert shopper.lookup("acme", "1001", "10001").status_code == 303
+            assert shopper.lookup("acme", "1001", "90000").status_code == 200
+            assert _committed_tally(store) == (1, 1, 0)
+        finally:
+            limiter.counters.clear()
+
+
+def _committed_tally(store) -> tuple:
+    """The store's tallies as another connection sees them: only what was committed."""
+    from sqlalchemy import select
+
+    from oss_server.extensions import db
+    from oss_server.models import LookupStat
+
+    table = LookupStat.__table__
+    with db.engine.connect() as conn:
+        rows = conn.execute(select(table.c.found, table.c.not_found, table.c.limited)
+                            .where(table.c.store_id == store.id)).all()
+    return tuple(sum(row[n] for row in rows) for n in range(3))
+
+
+def test_every_outcome_is_committed(shopper, store, order):
+    """Database counters: the lookup writes on the limiter's transaction, a refusal on the
+    request's session; both reach the database."""
+    assert shopper.lookup("acme", "1001", "10001").status_code == 303
+    for attempt in range(5):
+        assert shopper.lookup("acme", "1001", f"9000{attempt}").status_code == 200
+    assert shopper.lookup("acme", "1001", "10001").status_code == 429
+    assert _committed_tally(store) == (1, 5, 1)
+
 
 class TestConfiguredLimits:
     @pytest.fixture
