@@ -9,7 +9,8 @@ values (times) go through SQLAlchemy's own result processor, as ``fixed_reads`` 
 
 On PostgreSQL the key list is one array parameter (``= ANY(%s::type[])``); on SQLite an
 ``IN (?, …)`` with one marker per value, rendered per list length (a batch's few
-hundred keys, far below SQLite's limit on parameters).
+hundred keys, far below SQLite's limit on parameters). A read can be sent and its rows
+collected later: inside ``ahead`` a PostgreSQL server runs it while the caller goes on.
 """
 from __future__ import annotations
 
