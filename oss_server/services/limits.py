@@ -140,6 +140,9 @@ class DatabaseCounters:
         counts, which an attacker cannot bring about. PostgreSQL: ``synchronous_commit``
         off for this transaction only. SQLite (WAL): ``synchronous=NORMAL`` for it, FULL
         again before the connection goes back to the pool, so ingestion stays durable.
+
+        On SQLite the transaction begins IMMEDIATE: it holds the database write lock from
+        its first statement, which is what makes the check-and-count atomic there.
         """
         with self.engine.connect() as conn:
             sqlite_file = conn.dialect.name == "sqlite"
@@ -147,7 +150,9 @@ class DatabaseCounters:
                 _driver_statement(conn, "PRAGMA synchronous=NORMAL")
             try:
                 with conn.begin():
-                    if not sqlite_file:
+                    if sqlite_file:
+                        _driver_statement(conn, "BEGIN IMMEDIATE")
+                    else:
                         driver_execute(conn, "SET LOCAL synchronous_commit = off", ())
                     yield conn
             finally:
@@ -187,7 +192,7 @@ class DatabaseCounters:
             if checked:
                 # The check failed half-way and took its transaction with it: the attempt
                 # still counts, or an error would be a free guess.
-                with self.engine.begin() as conn:
+                with self._transaction() as conn:
                     self._count(conn, buckets, self._rows.lock(conn, buckets, now), now)
             raise
         self._maybe_prune(now)
@@ -213,7 +218,7 @@ class DatabaseCounters:
             self._prune(now)
 
     def release(self, reservation: Reservation) -> None:
-        with self.engine.begin() as conn:
+        with self._transaction() as conn:
             states = self._rows.lock(conn, reservation.buckets, reservation.stamp)
             for name, stamps in states.items():
                 if reservation.stamp in stamps:
@@ -236,7 +241,7 @@ class DatabaseCounters:
 class _CounterRows:
     """The counters' two statements, as the driver's own SQL, for any number of buckets.
 
-    Each is one multi-row upsert on the DBAPI cursor: every lookup runs the lock, and
+    Each is one multi-row statement on the DBAPI cursor: every lookup runs the lock, and
     through Core a statement costs more in execution context and result rows than
     SQLite takes to run it (PostgreSQL: a round trip per bucket saved too). Values go
     through the columns' own type processors, so rows read and write as through Core.
@@ -246,25 +251,34 @@ class _CounterRows:
         table = LookupFailures.__table__
         self.table = table.name
         self.mark = driver_mark(dialect)
+        # SQLite's transaction already holds the write lock (BEGIN IMMEDIATE): the rows
+        # are only read, and a lookup that finds its order writes none of them.
+        self.read_only_lock = dialect.name == "sqlite"
         self._to_json = _bind_processor(table.c.failures.type, dialect)
         self._to_time = _bind_processor(table.c.expires_at.type, dialect)
         self._sql: dict[tuple[str, int], str] = {}
 
     def lock(self, conn: Connection, names, now: float) -> dict[str, list[float]]:
-        """Lock the buckets' rows (made when missing) and return their failure times.
+        """Lock the buckets' rows and return their failure times (none for a new bucket).
 
-        An upsert that changes nothing still takes the row lock (PostgreSQL) or the
-        database write lock (SQLite) until commit: check-and-count becomes atomic. Rows
-        go in sorted order, so two lookups never wait on each other crosswise.
+        PostgreSQL: an upsert that changes nothing still takes the row lock until commit,
+        and makes a missing row to lock; rows go in sorted order, so two lookups never
+        wait on each other crosswise. SQLite: the transaction's write lock covers them.
+        Either way check-and-count is atomic.
         """
         by_hash = {_hashed(name): name for name in sorted(names)}
-        empty, expires = self._to_json([]), self._to_time(_utc(now))
-        args = [value for key in by_hash for value in (key, empty, expires)]
+        if self.read_only_lock:
+            args = list(by_hash)
+        else:
+            empty, expires = self._to_json([]), self._to_time(_utc(now))
+            args = [value for key in by_hash for value in (key, empty, expires)]
         rows = driver_execute(conn, self._statement("lock", len(by_hash)), args, fetch=True)
-        return {by_hash[key]: self._stamps(value) for key, value in rows}
+        stamps: dict[str, list[float]] = {name: [] for name in by_hash.values()}
+        stamps.update((by_hash[key], self._stamps(value)) for key, value in rows)
+        return stamps
 
     def store(self, conn: Connection, stamps: dict[str, list[float]], expires: float) -> None:
-        """Write each bucket's failure times; the rows are already there, locked."""
+        """Write each bucket's failure times, making the rows that are not there yet."""
         until = self._to_time(_utc(expires))
         args = [value for name in sorted(stamps)
                 for value in (_hashed(name), self._to_json(stamps[name]), until)]
@@ -277,7 +291,11 @@ class _CounterRows:
 
     def _statement(self, kind: str, count: int) -> str:
         sql = self._sql.get((kind, count))
-        if sql is None:
+        if sql is None and kind == "lock" and self.read_only_lock:
+            sql = self._sql[(kind, count)] = (
+                f"SELECT bucket, failures FROM {self.table} WHERE bucket IN "
+                f"({', '.join([self.mark] * count)})")
+        elif sql is None:
             row = f"({self.mark}, {self.mark}, {self.mark})"
             change = ("expires_at = {0}.expires_at RETURNING bucket, failures" if kind == "lock"
                       else "failures = excluded.failures, expires_at = excluded.expires_at")
