@@ -45,7 +45,12 @@ CREATE TABLE IF NOT EXISTS updates (
     errors          TEXT
 );
 CREATE INDEX IF NOT EXISTS updates_state ON updates (state, id);
-CREATE INDEX IF NOT EXISTS updates_order ON updates (order_number, id);
+-- Rows scheduled for a retry, the only ones that can hold back an order's later rows
+-- (claim). An enqueued row has next_attempt_at 0 and costs this index nothing.
+CREATE INDEX IF NOT EXISTS updates_waiting ON updates (order_number, id)
+    WHERE next_attempt_at > 0;
+-- Files of earlier versions indexed every row by order: updates_waiting replaces it.
+DROP INDEX IF EXISTS updates_order;
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS last_labels (order_number TEXT PRIMARY KEY, labels TEXT NOT NULL);
 """
@@ -222,7 +227,8 @@ class Queue:
                 "SELECT id, update_id, order_number, body, size, attempts FROM updates u "
                 "WHERE state = 'pending' AND next_attempt_at <= ? AND NOT EXISTS ("
                 "  SELECT 1 FROM updates p WHERE p.order_number = u.order_number "
-                "  AND p.id < u.id AND p.state != 'dead' AND p.next_attempt_at > ?) "
+                "  AND p.id < u.id AND p.state != 'dead' AND p.next_attempt_at > 0 "
+                "  AND p.next_attempt_at > ?) "
                 "ORDER BY id LIMIT ?", (now, now, max_updates)).fetchall()
         batch, total = [], ENVELOPE
         for row in rows:

@@ -240,3 +240,21 @@ def test_filled_timestamps_never_go_backwards(queue, monkeypatch):
     assert datetime.fromisoformat(second["occurred_at"]) >= datetime.fromisoformat(
         first["occurred_at"])
     assert second["sequence"] > first["sequence"]
+
+
+def test_opening_a_file_of_an_earlier_version_swaps_the_order_index(tmp_path):
+    path = tmp_path / "old.sqlite"
+    queue = Queue(path)
+    queue.counts()  # the file and its schema are made on first use
+    queue.close()
+    conn = sqlite3.connect(path)
+    conn.execute("DROP INDEX updates_waiting")
+    conn.execute("CREATE INDEX updates_order ON updates (order_number, id)")
+    conn.commit()
+    conn.close()
+    queue = Queue(path)
+    queue.enqueue(update())
+    with queue._read() as conn:
+        names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    queue.close()
+    assert "updates_waiting" in names and "updates_order" not in names
