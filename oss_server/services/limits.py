@@ -138,8 +138,10 @@ class DatabaseCounters:
         happens under the write lock. Atomicity and isolation are kept (the check-and-count
         holds); what an operating-system crash or power cut could cost is the last moment's
         counts, which an attacker cannot bring about. PostgreSQL: ``synchronous_commit``
-        off for this transaction only. SQLite (WAL): ``synchronous=NORMAL`` for it, FULL
-        again before the connection goes back to the pool, so ingestion stays durable.
+        off for this transaction only, set by the lock statement every bookkeeping
+        transaction starts with (see :class:`_CounterRows`). SQLite (WAL):
+        ``synchronous=NORMAL`` for it, FULL again before the connection goes back to the
+        pool, so ingestion stays durable.
 
         On SQLite the transaction begins IMMEDIATE: it holds the database write lock from
         its first statement, which is what makes the check-and-count atomic there.
@@ -152,8 +154,6 @@ class DatabaseCounters:
                 with conn.begin():
                     if sqlite_file:
                         _driver_statement(conn, "BEGIN IMMEDIATE")
-                    else:
-                        driver_execute(conn, "SET LOCAL synchronous_commit = off", ())
                     yield conn
             finally:
                 if sqlite_file:
@@ -265,6 +265,10 @@ class _CounterRows:
         and makes a missing row to lock; rows go in sorted order, so two lookups never
         wait on each other crosswise. SQLite: the transaction's write lock covers them.
         Either way check-and-count is atomic.
+
+        On PostgreSQL the statement also turns ``synchronous_commit`` off for its
+        transaction: ``set_config(..., true)`` is ``SET LOCAL``, without a round trip of
+        its own.
         """
         by_hash = {_hashed(name): name for name in sorted(names)}
         if self.read_only_lock:
@@ -274,7 +278,7 @@ class _CounterRows:
             args = [value for key in by_hash for value in (key, empty, expires)]
         rows = driver_execute(conn, self._statement("lock", len(by_hash)), args, fetch=True)
         stamps: dict[str, list[float]] = {name: [] for name in by_hash.values()}
-        stamps.update((by_hash[key], self._stamps(value)) for key, value in rows)
+        stamps.update((by_hash[row[0]], self._stamps(row[1])) for row in rows)
         return stamps
 
     def store(self, conn: Connection, stamps: dict[str, list[float]], expires: float) -> None:
@@ -297,7 +301,8 @@ class _CounterRows:
                 f"({', '.join([self.mark] * count)})")
         elif sql is None:
             row = f"({self.mark}, {self.mark}, {self.mark})"
-            change = ("expires_at = {0}.expires_at RETURNING bucket, failures" if kind == "lock"
+            change = ("expires_at = {0}.expires_at RETURNING bucket, failures, "
+                      "set_config('synchronous_commit', 'off', true)" if kind == "lock"
                       else "failures = excluded.failures, expires_at = excluded.expires_at")
             sql = self._sql[(kind, count)] = (
                 f"INSERT INTO {self.table} (bucket, failures, expires_at) VALUES "

@@ -327,19 +327,29 @@ def test_lookup_tallies_per_store_and_utc_day(shopper, session, store, order, fa
 
 def test_lookup_bookkeeping_skips_the_flush_and_leaves_the_connection_durable(db_limiter):
     """Counts commit without waiting for the disk; ingestion on that connection still does."""
-    def level(raw):
-        if db_limiter.engine.dialect.name == "sqlite":
-            return raw.execute("PRAGMA synchronous").fetchone()[0]
-        cursor = raw.cursor()
-        cursor.execute("SHOW synchronous_commit")
-        value = cursor.fetchone()[0]
-        raw.rollback()  # the connection may sit in the pool: leave no transaction open
-        return value
+    sqlite_file = db_limiter.engine.dialect.name == "sqlite"
 
-    with db_limiter._transaction() as conn:
-        raw = conn.connection.dbapi_connection
-        assert level(raw) in (1, "off")  # NORMAL on SQLite, off on PostgreSQL
+    def level(raw):
+        cursor = raw.cursor()
+        cursor.execute("PRAGMA synchronous" if sqlite_file else "SHOW synchronous_commit")
+        return cursor.fetchone()[0]
+
+    limiter = _limiter(db_limiter, [7_000_000.0])
+    seen, raws = [], []
+
+    def check(conn):
+        seen.append(level(conn.connection.dbapi_connection))
+        return True
+
+    def broken(conn):
+        raws.append(conn.connection.dbapi_connection)
+        raise RuntimeError("a lookup failing half-way")
+
+    limiter.attempt(1, "D-1", "203.0.113.1", check)
+    assert seen in ([1], ["off"])  # NORMAL on SQLite, off on PostgreSQL
     with pytest.raises(RuntimeError):
-        with db_limiter._transaction():
-            raise RuntimeError("a lookup failing half-way")
-    assert level(raw) in (2, "on")  # FULL again on SQLite; SET LOCAL ended with its transaction
+        limiter.attempt(1, "D-1", "203.0.113.1", broken)
+    after = level(raws[0])
+    if not sqlite_file:
+        raws[0].rollback()  # the connection sits in the pool: leave no transaction open
+    assert after in (2, "on")  # FULL again on SQLite; the setting ended with its transaction
