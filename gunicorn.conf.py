@@ -3,7 +3,6 @@
 Every value can be overridden on the command line or with ``GUNICORN_CMD_ARGS``; the
 reasons for each are in docs/deploy.md.
 """
-import gc
 import glob
 import multiprocessing
 import os
@@ -44,20 +43,11 @@ def on_starting(server):
             os.remove(path)
 
 
-# The garbage collector's first generation is collected every 50,000 allocations net
-# instead of 700. A request allocates thousands of short-lived objects (an ingestion batch
-# hundreds of thousands) and almost none of them in cycles, so the default thresholds
-# spend 10–30 % of a worker's time scanning objects that reference counting frees anyway.
-GC_THRESHOLDS = (50_000, 20, 20)
-
-
 def post_worker_init(worker):
-    """Once the app is loaded: freeze what it built, collect young garbage less often."""
-    # Frozen objects (modules, the app, compiled templates and statements) live as long as
-    # the worker; the collector then never scans them again.
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(*GC_THRESHOLDS)
+    """Once the app is loaded: the collector tuned for serving (oss_server/ops/collector.py)."""
+    from oss_server.ops.collector import tune_for_serving
+
+    tune_for_serving()
 
 
 def child_exit(server, worker):

@@ -1,6 +1,7 @@
 """Ingestion measured in-process: ``apply_updates`` plus the commit, no HTTP."""
 from __future__ import annotations
 
+import gc
 import time
 
 from .workload import Stream
@@ -9,9 +10,7 @@ from .workload import Stream
 def inprocess_rate(app, store_id: int, batches: int, size: int = 500,
                    stream: Stream | None = None, profile: str | None = None) -> dict:
     """Apply *batches* batches of *size* updates; return updates/s and the outcome mix."""
-    from oss_server.extensions import db
-    from oss_server.models import Store
-    from oss_server.services.updates import apply_updates
+    from oss_server.ops.collector import tune_for_serving
 
     stream = stream or Stream("I")
     work = [stream.batch(size) for _ in range(batches)]
@@ -20,6 +19,22 @@ def inprocess_rate(app, store_id: int, batches: int, size: int = 500,
     if profile:
         from pyinstrument import Profiler
         profiler = Profiler()
+    # The collector as the served workers run it (see gunicorn.conf.py), restored after.
+    saved = gc.get_threshold()
+    tune_for_serving()
+    try:
+        return _apply(app, store_id, work, batches * size, outcomes, profiler, profile)
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*saved)
+
+
+def _apply(app, store_id: int, work: list, total: int, outcomes: dict, profiler,
+           profile: str | None) -> dict:
+    from oss_server.extensions import db
+    from oss_server.models import Store
+    from oss_server.services.updates import apply_updates
+
     with app.app_context():
         factor_key = app.config["OSS_FACTOR_KEY"]
         if profiler:
@@ -37,5 +52,5 @@ def inprocess_rate(app, store_id: int, batches: int, size: int = 500,
             with open(profile, "w") as out:
                 out.write(profiler.output_text(unicode=True, color=False))
         db.session.remove()
-    return {"updates_per_s": batches * size / elapsed,
-            "updates_per_cpu_s": batches * size / cpu, "outcomes": outcomes}
+    return {"updates_per_s": total / elapsed, "updates_per_cpu_s": total / cpu,
+            "outcomes": outcomes}
