@@ -29,8 +29,10 @@ class KeyedRead:
     """``SELECT columns FROM table WHERE [store_id = s AND] key IN (values)``."""
 
     def __init__(self, table: Table, columns: tuple[str, ...], key: str,
-                 scoped: bool = False):
+                 scoped: bool = False, lock: bool = False):
         self.table, self.columns, self.key, self.scoped = table, columns, key, scoped
+        # On PostgreSQL, rows read to be changed are locked until the transaction ends.
+        self.lock = lock
 
     def all(self, session: Session, values, store_id: int | None = None) -> list[tuple]:
         """Return the rows (tuples of *columns*) whose key is one of *values*."""
@@ -133,8 +135,13 @@ def _sql(read: KeyedRead, dialect: Dialect, markers: int) -> str:
     else:
         match = f"{quote(read.key)} IN ({', '.join(marker for _ in range(markers))})"
     where = f"{quote('store_id')} = {marker} AND {match}" if read.scoped else match
-    return (f"SELECT {', '.join(quote(c) for c in read.columns)} "
-            f"FROM {dialect.identifier_preparer.format_table(read.table)} WHERE {where}")
+    sql = (f"SELECT {', '.join(quote(c) for c in read.columns)} "
+           f"FROM {dialect.identifier_preparer.format_table(read.table)} WHERE {where}")
+    if read.lock and dialect.name == "postgresql":
+        # In id order, so two batches naming the same rows lock them in the same order
+        # and one waits for the other instead of deadlocking. (SQLite has one writer.)
+        sql += f" ORDER BY {quote('id')} FOR UPDATE"
+    return sql
 
 
 def array_type(column_type, dialect: Dialect) -> str:

@@ -29,8 +29,11 @@ _TRACKING = Tracking.__table__
 _HISTORY = StatusChange.__table__
 _RECEIPTS = UpdateReceipt.__table__
 _ACTIVITY = Activity.__table__
+# Locked while the batch runs: a concurrent batch changing the same order waits, then
+# reads what this one wrote, so an older snapshot can never be written over a newer one
+# that committed in between (READ COMMITTED would let both pass the staleness check).
 _STORED_ORDERS = KeyedRead(_ORDERS, ("id", "order_key", "status", "occurred_at", "sequence"),
-                           "order_key", scoped=True)
+                           "order_key", scoped=True, lock=True)
 _STORED_LINES = KeyedRead(_ITEMS, ("order_id", "line_id", "status"), "order_id")
 _ORDER_IDS = KeyedRead(_ORDERS, ("order_key", "id"), "order_key", scoped=True)
 

@@ -106,6 +106,7 @@ def apply_updates(session: Session, store: Store, raw_updates: list, *, factor_k
     are queued in this same transaction; without, none are (demo data, imports).
     """
     now = now or utcnow()
+    _write_lock_first(session)
     writer = SnapshotWriter(session, store, factor_key, now)
     ids, keys = _named(raw_updates)
     with ahead(session):
@@ -132,6 +133,23 @@ def apply_updates(session: Session, store: Store, raw_updates: list, *, factor_k
         # Same transaction as the snapshots: a batch that rolls back queues no email.
         queue_status_emails(session, store, batch.status_changes, links)
     return batch
+
+
+def _write_lock_first(session: Session) -> None:
+    """On SQLite, hold the database's write lock before reading what the batch changes.
+
+    SQLite's driver begins a transaction only at the first write, so the batch's reads
+    would run outside it: another worker's batch could commit a newer snapshot of the
+    same order between those reads and this batch's writes, which would then write the
+    older one over it. Begun IMMEDIATE, the transaction holds the lock from its first
+    statement (SQLite has one writer at a time anyway). PostgreSQL locks the stored
+    orders as it reads them (see ``snapshot_writer``).
+    """
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        driver = connection.connection.driver_connection
+        if not driver.in_transaction:
+            driver.execute("BEGIN IMMEDIATE")
 
 
 def _apply_one(writer: SnapshotWriter, data: dict, seen: set, notices: list) -> str:

@@ -3,8 +3,12 @@ import threading
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
-from oss_server.models import Order, UpdateReceipt
+from oss_server.extensions import db
+from oss_server.models import Order, Store, UpdateReceipt
+from oss_server.services.updates import apply_updates
 
 from ..conftest import make_update
 
@@ -48,3 +52,45 @@ def test_concurrent_batches_for_the_same_new_orders_do_not_fail(app, api_key, se
     assert set(results) <= {"applied", "duplicate", "stale"}
     assert session.scalar(select(func.count(Order.id))) == 50
     assert session.scalar(select(func.count()).select_from(UpdateReceipt)) == 100
+
+
+def test_an_older_snapshot_never_overwrites_a_newer_one_committed_meanwhile(app, make_store):
+    """Two batches change one order at once; the newer snapshot is what stays stored."""
+    store_id = make_store().id
+    factor_key = app.config["OSS_FACTOR_KEY"]
+
+    def apply(session, update):
+        store = session.get(Store, store_id)
+        return apply_updates(session, store, [update], factor_key=factor_key).results[0]
+
+    with Session(db.engine) as setup:
+        assert apply(setup, make_update("first", 1, order_number="RACE-1"))["result"] == "applied"
+        setup.commit()
+    newer, older = Session(db.engine), Session(db.engine)
+    outcome = {}
+
+    def send_older():
+        try:
+            outcome["older"] = apply(older, make_update("older", 2, order_number="RACE-1",
+                                                        status="Packed"))["result"]
+            older.commit()
+        except OperationalError:  # SQLite: its snapshot went stale; the client retries
+            older.rollback()
+            outcome["older"] = "retry"
+
+    try:
+        # The newer one has changed the order but not committed when the older one comes.
+        assert apply(newer, make_update("newer", 3, order_number="RACE-1",
+                                        status="Shipped"))["result"] == "applied"
+        thread = threading.Thread(target=send_older)
+        thread.start()
+        thread.join(0.5)
+        newer.commit()
+        thread.join(30)
+    finally:
+        newer.close()
+        older.close()
+    assert outcome["older"] in ("stale", "retry")
+    with Session(db.engine) as check:
+        stored = check.scalars(select(Order).where(Order.order_key == "race-1")).one()
+        assert (stored.sequence, stored.status) == (3, "Shipped")
