@@ -13,8 +13,8 @@ class LookupFailures(Base):
     """Recent failed lookups of one bucket: a (store, order number as typed) or a client IP.
 
     The row is also the lock that makes check-and-count atomic across processes: a
-    lookup upserts it first, which holds a row lock (PostgreSQL) or the write lock
-    (SQLite) until its transaction ends.
+    lookup upserts it first on PostgreSQL, which holds the row lock until its transaction
+    ends; on SQLite the transaction begins IMMEDIATE and holds the write lock throughout.
     """
 
     __tablename__ = "lookup_failures"
