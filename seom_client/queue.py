@@ -25,7 +25,8 @@ __all__ = ["Queue", "Record", "MAX_BODY", "ENVELOPE", "now_rfc3339"]
 COUNTERS_SQL = ("SELECT (SELECT value FROM meta WHERE key = 'next_sequence'), "
                 "(SELECT value FROM meta WHERE key = 'last_occurred_at')")
 SET_COUNTERS_SQL = ("INSERT INTO meta (key, value) VALUES ('next_sequence', ?), "
-                    "('last_occurred_at', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+                    "('last_occurred_at', ?) "
+                    "ON CONFLICT (key) DO UPDATE SET value = excluded.value")
 INSERT_SQL = ("INSERT INTO updates (update_id, order_number, body, size, created_at) "
               "VALUES (?, ?, ?, ?, ?)")
 
