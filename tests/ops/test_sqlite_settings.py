@@ -19,7 +19,8 @@ def test_each_pooled_connection_gets_the_settings(app):
     connections = [db.engine.raw_connection() for _ in range(3)]
     try:
         for raw in connections:
-            read = lambda pragma: raw.cursor().execute(f"PRAGMA {pragma}").fetchone()[0]  # noqa: E731
+            def read(pragma, raw=raw):
+                return raw.cursor().execute(f"PRAGMA {pragma}").fetchone()[0]
             assert read("journal_mode") == "wal"
             assert read("synchronous") == 2  # FULL: an applied update survives a power cut
             assert read("foreign_keys") == 1

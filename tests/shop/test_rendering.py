@@ -45,8 +45,8 @@ def app_config():
 
 @pytest.mark.parametrize("lang,heading", [("en", "Current status"), ("es", "Estado actual"),
                                           ("fr", "Statut actuel"), ("de", "Aktueller Status")])
-def test_pages_read_the_same_as_translated_at_render_time(shopper, shipped, monkeypatch,  # noqa: F811
-                                                           lang, heading):
+def test_pages_read_the_same_as_translated_at_render_time(  # noqa: F811
+        shopper, shipped, monkeypatch, lang, heading):
     found = shopper.lookup("acme", "1001", "10001")
     status_url = found.headers["Location"] + f"?lang={lang}"
 
