@@ -6,8 +6,9 @@ back a moment ago is known to work; one that sat idle may have been cut by a dat
 restart, a failover or a network device in between. So a connection is pinged only after
 ``IDLE_PING_S`` idle. A failed ping raises ``DisconnectionError``: the pool then drops
 that connection and checks out another, so no request sees it. A connection that dies
-while in use fails its request (a 503 the client retries), and SQLAlchemy then renews
-the whole pool.
+while in use fails its request (a 503 the client retries): through Core, SQLAlchemy then
+renews the whole pool; on the driver's cursor (``services/fixed_reads.core_errors``) that
+connection is invalidated and replaced.
 """
 from __future__ import annotations
 
@@ -32,6 +33,9 @@ def _note_idle(dbapi_connection, record):
 
 @event.listens_for(Pool, "checkout")
 def _ping_if_idle(dbapi_connection, record, _proxy):
+    # A connection its driver already knows is broken goes without a round trip.
+    if getattr(dbapi_connection, "closed", False):
+        raise exc.DisconnectionError("connection is closed")
     idle_since = record.info.get("idle_since")
     # A connection just made (no idle_since yet) or just handed back needs no check.
     if idle_since is None or time.monotonic() - idle_since < IDLE_PING_S:

@@ -22,6 +22,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from .fixed_reads import core_errors
+
 __all__ = ["KeyedRead", "Pending", "ahead"]
 
 
@@ -103,15 +105,13 @@ def ahead(session: Session):
 
 @contextmanager
 def _as_core_errors(connection, sql: str, args, cursor):
-    dbapi = connection.dialect.loaded_dbapi
     try:
-        yield
-    except dbapi.Error as exc:
+        with core_errors(connection, sql, args, cursor):
+            yield
+    except DBAPIError:
         if cursor is not None:
             cursor.close()
-        # Raised as Core raises a statement's errors, so callers see one kind.
-        raise DBAPIError.instance(sql, args, exc, dbapi.Error,
-                                  dialect=connection.dialect) from exc
+        raise
 
 
 def _converted(row, processors) -> tuple:

@@ -12,9 +12,11 @@ Parameters must be plain values the driver takes as they are (ints, strings).
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from typing import Any, Callable, NamedTuple
 
 from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import Select
 
 
@@ -41,8 +43,9 @@ class FixedRead:
         # The pooled DBAPI connection, in whatever transaction *conn* has open.
         cursor = conn.connection.cursor()
         try:
-            cursor.execute(compiled.sql, args)
-            rows = cursor.fetchall()
+            with core_errors(conn, compiled.sql, args, cursor):
+                cursor.execute(compiled.sql, args)
+                rows = cursor.fetchall()
         finally:
             cursor.close()
         make = self.row_type._make
@@ -67,3 +70,23 @@ class FixedRead:
                           for column in self.statement.selected_columns]
             compiled = self._compiled[key] = _Compiled(statement.string, names, processors)
         return compiled
+
+
+@contextmanager
+def core_errors(conn: Connection, sql: str, args, cursor=None, hide_parameters: bool = False):
+    """Raise a driver error of the block as Core raises a statement's, and act on it alike.
+
+    Statements run on the driver's cursor bypass Core's error handling: its
+    :class:`DBAPIError` (which the error pages answer with 503) and its check for a lost
+    connection. A connection the database cut is invalidated here as Core would, so the
+    pool replaces it instead of handing the dead one to the next request.
+    """
+    dbapi = conn.dialect.loaded_dbapi
+    try:
+        yield
+    except dbapi.Error as exc:
+        lost = conn.dialect.is_disconnect(exc, conn.connection.dbapi_connection, cursor)
+        if lost:
+            conn.invalidate(exc)
+        raise DBAPIError.instance(sql, args, exc, dbapi.Error, hide_parameters=hide_parameters,
+                                  connection_invalidated=lost, dialect=conn.dialect) from exc

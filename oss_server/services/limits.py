@@ -32,9 +32,9 @@ from typing import Callable, Iterator, Sequence, TypeVar
 import limits as limits_lib
 from sqlalchemy import bindparam, delete, update
 from sqlalchemy.engine import Connection, Dialect, Engine
-from sqlalchemy.exc import DBAPIError
 
 from ..models import LookupFailures
+from .fixed_reads import core_errors
 
 T = TypeVar("T")
 
@@ -430,17 +430,11 @@ def driver_execute(conn: Connection, sql: str, args: Sequence, fetch: bool = Fal
     503 for an unreachable database), without the parameters: factor hashes and bucket
     keys stay out of logs. A lost connection is invalidated, as Core would.
     """
-    dbapi = conn.dialect.loaded_dbapi
     cursor = conn.connection.cursor()
     try:
-        cursor.execute(sql, args)
-        return cursor.fetchall() if fetch else []
-    except dbapi.Error as exc:
-        lost = conn.dialect.is_disconnect(exc, conn.connection.dbapi_connection, cursor)
-        if lost:
-            conn.invalidate(exc)
-        raise DBAPIError.instance(sql, args, exc, dbapi.Error, hide_parameters=True,
-                                  connection_invalidated=lost, dialect=conn.dialect) from exc
+        with core_errors(conn, sql, args, cursor, hide_parameters=True):
+            cursor.execute(sql, args)
+            return cursor.fetchall() if fetch else []
     finally:
         cursor.close()
 

@@ -52,3 +52,22 @@ def test_idle_connections_cut_by_the_database_are_replaced(app, client, make_sto
     # connections: the dead ones were noticed at checkout and replaced.
     assert get(f"/s/{slug}/") == 200
     assert get("/readyz") == 200
+
+
+def test_a_connection_cut_while_fresh_fails_one_request_with_503(app, client, make_store,
+                                                                 database_url):
+    # Cut right after use, so no idle check runs: the shopper read on the driver's cursor
+    # finds the connection dead, answers as any storage failure does, and the pool drops it.
+    slug = make_store().slug
+    db.session.remove()
+    db.engine.pool.dispose()
+
+    def get(path):
+        with app.app_context():
+            return client.get(path)
+
+    assert get(f"/s/{slug}/").status_code == 200
+    assert _cut_the_apps_connections(database_url) >= 1
+    failed = get(f"/s/{slug}/")
+    assert failed.status_code == 503 and int(failed.headers["Retry-After"]) >= 1
+    assert get(f"/s/{slug}/").status_code == 200
