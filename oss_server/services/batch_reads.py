@@ -22,7 +22,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from .fixed_reads import core_errors
+from .fixed_reads import core_errors, driver_mark
 
 __all__ = ["KeyedRead", "Pending", "ahead"]
 
@@ -125,9 +125,7 @@ def _converted(row, processors) -> tuple:
 @lru_cache(maxsize=64)
 def _sql(read: KeyedRead, dialect: Dialect, markers: int) -> str:
     quote = dialect.identifier_preparer.quote
-    marker = {"qmark": "?", "format": "%s", "pyformat": "%s"}.get(dialect.paramstyle)
-    if marker is None:
-        raise NotImplementedError(f"paramstyle {dialect.paramstyle!r}")
+    marker = driver_mark(dialect)
     if dialect.name == "postgresql":
         # psycopg picks an array type from the values; the cast names the column's.
         array = array_type(read.table.c[read.key].type, dialect)

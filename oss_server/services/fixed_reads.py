@@ -13,7 +13,7 @@ Parameters must be plain values the driver takes as they are (ints, strings).
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import Any, Callable, NamedTuple
+from typing import Any, Callable, NamedTuple, Sequence
 
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import DBAPIError
@@ -40,14 +40,7 @@ class FixedRead:
         """Run the statement on *conn*'s connection and return every row."""
         compiled = self._for(conn.dialect)
         args = params if compiled.names is None else [params[n] for n in compiled.names]
-        # The pooled DBAPI connection, in whatever transaction *conn* has open.
-        cursor = conn.connection.cursor()
-        try:
-            with core_errors(conn, compiled.sql, args, cursor):
-                cursor.execute(compiled.sql, args)
-                rows = cursor.fetchall()
-        finally:
-            cursor.close()
+        rows = driver_execute(conn, compiled.sql, args, fetch=True, hide_parameters=False)
         make = self.row_type._make
         if not any(compiled.processors):
             return [make(row) for row in rows]
@@ -90,3 +83,31 @@ def core_errors(conn: Connection, sql: str, args, cursor=None, hide_parameters: 
             conn.invalidate(exc)
         raise DBAPIError.instance(sql, args, exc, dbapi.Error, hide_parameters=hide_parameters,
                                   connection_invalidated=lost, dialect=conn.dialect) from exc
+
+
+def driver_execute(conn: Connection, sql: str, args: Sequence, fetch: bool = False,
+                   hide_parameters: bool = True) -> list:
+    """Run *sql* on *conn*'s DBAPI cursor, in the transaction *conn* has open.
+
+    Errors raise as Core raises a statement's (a :class:`DBAPIError`, the error pages'
+    503 for an unreachable database), by default without the parameters: factor hashes
+    and bucket keys stay out of logs. A lost connection is invalidated, as Core would.
+    """
+    cursor = conn.connection.cursor()
+    try:
+        with core_errors(conn, sql, args, cursor, hide_parameters=hide_parameters):
+            cursor.execute(sql, args)
+            return cursor.fetchall() if fetch else []
+    finally:
+        cursor.close()
+
+
+def driver_mark(dialect: Dialect) -> str:
+    """The driver's positional parameter marker: ``?`` for sqlite3, ``%s`` for psycopg."""
+    return "?" if dialect.paramstyle == "qmark" else "%s"
+
+
+def bind_processor(type_, dialect: Dialect) -> Callable:
+    """The column type's own conversion of a value for *dialect* (identity when none)."""
+    process = type_.dialect_impl(dialect).bind_processor(dialect)
+    return process or (lambda value: value)

@@ -27,14 +27,14 @@ import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Callable, Iterator, Sequence, TypeVar
+from typing import Callable, Iterator, TypeVar
 
 import limits as limits_lib
 from sqlalchemy import bindparam, delete, update
 from sqlalchemy.engine import Connection, Dialect, Engine
 
 from ..models import LookupFailures
-from .fixed_reads import core_errors
+from .fixed_reads import bind_processor, driver_execute, driver_mark
 
 T = TypeVar("T")
 
@@ -254,8 +254,8 @@ class _CounterRows:
         # SQLite's transaction already holds the write lock (BEGIN IMMEDIATE): the rows
         # are only read, and a lookup that finds its order writes none of them.
         self.read_only_lock = dialect.name == "sqlite"
-        self._to_json = _bind_processor(table.c.failures.type, dialect)
-        self._to_time = _bind_processor(table.c.expires_at.type, dialect)
+        self._to_json = bind_processor(table.c.failures.type, dialect)
+        self._to_time = bind_processor(table.c.expires_at.type, dialect)
         self._sql: dict[tuple[str, int], str] = {}
 
     def lock(self, conn: Connection, names, now: float) -> dict[str, list[float]]:
@@ -421,33 +421,6 @@ def build_limiter(config: dict, engine: Engine) -> LookupLimiter:
         counters = DatabaseCounters(engine)
     return LookupLimiter(counters, parse_limits(config["OSS_LOOKUP_LIMIT_PER_ORDER"]),
                          parse_limits(config["OSS_LOOKUP_LIMIT_PER_IP"]))
-
-
-def driver_execute(conn: Connection, sql: str, args: Sequence, fetch: bool = False) -> list:
-    """Run *sql* on *conn*'s DBAPI cursor, in the transaction *conn* has open.
-
-    Errors raise as Core raises a statement's (a :class:`DBAPIError`, the error pages'
-    503 for an unreachable database), without the parameters: factor hashes and bucket
-    keys stay out of logs. A lost connection is invalidated, as Core would.
-    """
-    cursor = conn.connection.cursor()
-    try:
-        with core_errors(conn, sql, args, cursor, hide_parameters=True):
-            cursor.execute(sql, args)
-            return cursor.fetchall() if fetch else []
-    finally:
-        cursor.close()
-
-
-def driver_mark(dialect: Dialect) -> str:
-    """The driver's positional parameter marker: ``?`` for sqlite3, ``%s`` for psycopg."""
-    return "?" if dialect.paramstyle == "qmark" else "%s"
-
-
-def _bind_processor(type_, dialect: Dialect) -> Callable:
-    # The column type's own conversion for this dialect, or none when values pass as they are.
-    process = type_.dialect_impl(dialect).bind_processor(dialect)
-    return process or (lambda value: value)
 
 
 def _driver_statement(conn: Connection, sql: str) -> None:

@@ -9,7 +9,7 @@ from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.orm import Session
 
 from ..models import LookupStat, Store
-from .limits import driver_execute, driver_mark
+from .fixed_reads import bind_processor, driver_execute, driver_mark
 
 OUTCOMES = ("found", "not_found", "limited")
 
@@ -42,8 +42,7 @@ def _tally(dialect: Dialect, outcome: str) -> tuple[str, Callable]:
         sql = (f"INSERT INTO {table.name} ({', '.join(columns)}) "
                f"VALUES ({', '.join([mark] * len(columns))}) "
                f"ON CONFLICT (store_id, day) DO UPDATE SET {outcome} = {table.name}.{outcome} + 1")
-        to_day = table.c.day.type.dialect_impl(dialect).bind_processor(dialect)
-        _TALLIES[key] = (sql, to_day or (lambda value: value))
+        _TALLIES[key] = (sql, bind_processor(table.c.day.type, dialect))
     return _TALLIES[key]
 
 

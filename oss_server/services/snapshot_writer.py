@@ -182,7 +182,7 @@ class SnapshotWriter:
                      "created_at": self.now} for key, state in new]
             insert_rows(self.session, _ORDERS, rows)
             # A bulk INSERT (or COPY) returns no ids: read them back by the unique key.
-            ids = dict(_ORDER_IDS.all(self.session, (key for key, _s in new), self.store.id))
+            ids = dict(_ORDER_IDS.all(self.session, (key for key, _s in new), self.store_id))
             for key, state in new:
                 state.id = ids[key]
         stored_ids = [state.id for state in stored]
