@@ -44,8 +44,8 @@ def lookup(slug: str):
                             lookup_form.verifier.data, client_address(),
                             current_app.config["OSS_FACTOR_KEY"], locale=str(get_locale()))
     # With database counters the lookup wrote on the limiter's own transaction and the
-    # session was never used; an empty commit would still cost its bookkeeping.
-    if db.session().in_transaction():
+    # session was never used, nor made: making one only to commit nothing costs both.
+    if db.session.registry.has() and db.session().in_transaction():
         db.session.commit()
     if result.retry_after:
         response = render_form(store, lookup_form, wait_sentence(result.retry_after), 429)
