@@ -61,7 +61,10 @@ def lookup():
     result = guarded_lookup(db.session, lookup_limiter(), store, data["order_number"],
                             data["verifier"], client_address(),
                             current_app.config["OSS_FACTOR_KEY"], locale=str(get_locale()))
-    db.session.commit()
+    # As the form's view: with database counters the lookup wrote on the limiter's own
+    # transaction, and no session was made that would need a commit.
+    if db.session.registry.has() and db.session().in_transaction():
+        db.session.commit()
     if result.retry_after:
         raise RateLimited(wait_sentence(result.retry_after), retry_after=result.retry_after)
     if result.order is None:
