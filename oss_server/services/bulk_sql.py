@@ -10,6 +10,11 @@ exactly as Core would store them. Statements still run through the connection
 (``exec_driver_sql``): events fire, and errors arrive as SQLAlchemy exceptions
 (an ``IntegrityError`` from a racing worker stays one).
 
+On SQLite an INSERT carries many rows (``VALUES (…), (…), …``, at most
+``_SQLITE_PARAMETERS`` parameters a statement): sqlite3's executemany resets, binds and
+steps the statement once per row, which cost about 40 % more than the rows inserted in
+one go. The rows are inserted in the order given, as executemany inserts them.
+
 On PostgreSQL an INSERT is a ``COPY … FROM STDIN`` instead: psycopg's executemany
 sends one Bind/Execute per row and costs four times as much client CPU. COPY is
 all-or-nothing like the INSERT and runs in the same transaction; it goes to the
@@ -19,6 +24,7 @@ a statement's.
 from __future__ import annotations
 
 from functools import lru_cache
+from itertools import chain
 from operator import itemgetter
 
 from sqlalchemy import ARRAY, JSON, ColumnElement, Table, any_, bindparam
@@ -26,7 +32,10 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-__all__ = ["insert_rows", "one_of", "update_rows"]
+__all__ = ["delete_rows", "insert_rows", "one_of", "update_rows"]
+
+# SQLite's smallest limit on a statement's parameters (999 before 3.32): any build takes it.
+_SQLITE_PARAMETERS = 999
 
 
 def one_of(session: Session, column, values) -> ColumnElement[bool]:
@@ -55,6 +64,36 @@ def update_rows(session: Session, table: Table, rows: list[dict], key: str = "id
         _run(session, table, rows, columns, key)
 
 
+def delete_rows(session: Session, table: Table, column: str, values: list) -> None:
+    """DELETE the rows of *table* whose *column* is one of *values*.
+
+    Rendered once per dialect (and, on SQLite, per number of values) and run through
+    the connection: a Core ``delete()`` would be compiled and its IN list expanded on
+    every call, which cost more than the delete itself.
+    """
+    connection = session.connection()
+    dialect = connection.dialect
+    if dialect.name == "postgresql":
+        if values:
+            connection.exec_driver_sql(_delete(dialect, table, column, 0), (list(values),))
+        return
+    for start in range(0, len(values), _SQLITE_PARAMETERS):
+        chunk = tuple(values[start:start + _SQLITE_PARAMETERS])
+        connection.exec_driver_sql(_delete(dialect, table, column, len(chunk)), chunk)
+
+
+@lru_cache(maxsize=64)
+def _delete(dialect: Dialect, table: Table, column: str, count: int) -> str:
+    quote = dialect.identifier_preparer.quote
+    if dialect.name == "postgresql":
+        # One array parameter, cast to the column's type (see one_of).
+        match = f"= ANY(%s::{table.c[column].type.compile(dialect=dialect)}[])"
+    else:
+        match = f"IN ({', '.join('?' for _ in range(count))})"
+    return (f"DELETE FROM {dialect.identifier_preparer.format_table(table)} "
+            f"WHERE {quote(column)} {match}")
+
+
 def _run(session: Session, table: Table, rows: list[dict], columns: tuple, key) -> None:
     connection = session.connection()
     dialect = connection.dialect
@@ -67,8 +106,25 @@ def _run(session: Session, table: Table, rows: list[dict], columns: tuple, key) 
         values[index] = _convert(process, values[index], memo)
     if key is None and dialect.name == "postgresql":
         _copy(connection, sql, zip(*values))
+    elif key is None and dialect.name == "sqlite":
+        _insert_many(connection, sql, len(names), list(zip(*values)))
     else:
         connection.exec_driver_sql(sql, list(zip(*values)))
+
+
+def _insert_many(connection, sql: str, width: int, rows: list[tuple]) -> None:
+    # Through the connection like any statement: cursor events fire, errors are Core's.
+    step = max(1, _SQLITE_PARAMETERS // width)
+    for start in range(0, len(rows), step):
+        chunk = rows[start:start + step]
+        connection.exec_driver_sql(sql + _values(width, len(chunk)),
+                                   tuple(chain.from_iterable(chunk)))
+
+
+@lru_cache(maxsize=256)
+def _values(width: int, count: int) -> str:
+    row = f"({', '.join('?' for _ in range(width))})"
+    return ", ".join(row for _ in range(count))
 
 
 def _copy(connection, sql: str, rows) -> None:
@@ -103,6 +159,9 @@ def _statement(dialect: Dialect, table: Table, columns: tuple, key) -> tuple[str
     target = dialect.identifier_preparer.format_table(table)
     if key is None and dialect.name == "postgresql":
         sql = f"COPY {target} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
+    elif key is None and dialect.name == "sqlite":
+        # The VALUES rows follow, as many as each statement carries (see _insert_many).
+        sql = f"INSERT INTO {target} ({', '.join(quote(c) for c in columns)}) VALUES "
     elif key is None:
         sql = (f"INSERT INTO {target} ({', '.join(quote(c) for c in columns)}) "
                f"VALUES ({', '.join(marker for _ in columns)})")

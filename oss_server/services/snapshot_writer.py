@@ -14,14 +14,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from ..models import Activity, Order, OrderItem, StatusChange, Store, Tracking, UpdateReceipt
 from ..schemas.fields import _CONTROL
 from ..security.factors import FactorHasher, normalise_email
 from .batch_reads import KeyedRead, Pending
-from .bulk_sql import insert_rows, one_of, update_rows
+from .bulk_sql import delete_rows, insert_rows, update_rows
 
 _ORDERS = Order.__table__
 _ITEMS = OrderItem.__table__
@@ -191,8 +190,7 @@ class SnapshotWriter:
                         [{**state.row, "id": state.id} for state in stored])
             # A snapshot replaces the lines and tracking whole.
             for child in (_ITEMS, _TRACKING):
-                self.session.execute(
-                    delete(child).where(one_of(self.session, child.c.order_id, stored_ids)))
+                delete_rows(self.session, child, "order_id", stored_ids)
         items, tracking, history = [], [], []
         for _key, state in touched:
             # The rows are the writer's own: they take their order's id in place.

@@ -6,7 +6,7 @@ from sqlalchemy import insert, select, text
 from sqlalchemy.exc import IntegrityError
 
 from oss_server.models import Activity, Order, UpdateReceipt
-from oss_server.services.bulk_sql import insert_rows, one_of, update_rows
+from oss_server.services.bulk_sql import delete_rows, insert_rows, one_of, update_rows
 
 WHEN = datetime(2026, 3, 1, 9, 30, 15, 250000, tzinfo=timezone(timedelta(hours=-5)))
 
@@ -96,3 +96,20 @@ def test_update_rows_stores_the_same_values_as_core(session, make_store):
         text(f"SELECT {columns} FROM orders ORDER BY order_key")).all()
     assert (core_a, core_b) == (bulk_c, bulk_d)
 
+
+
+def test_delete_rows_removes_only_the_rows_named(session, make_store):
+    store = make_store()
+    insert_rows(session, Order.__table__, [_order(store, n) for n in ("A", "B", "C")])
+    ids = dict(session.execute(select(Order.order_key, Order.id)).all())
+    delete_rows(session, Order.__table__, "id", [ids["a"], ids["c"], ids["c"] + 1000])
+    assert session.scalars(select(Order.order_key)).all() == ["b"]
+
+
+def test_a_multi_row_insert_keeps_the_rows_in_order(session, make_store):
+    # More rows than one SQLite statement carries: ids follow the order given.
+    store = make_store()
+    numbers = [f"N{i:04d}" for i in range(500)]
+    insert_rows(session, Order.__table__, [_order(store, n) for n in numbers])
+    stored = session.scalars(select(Order.order_number).order_by(Order.id)).all()
+    assert stored == numbers
