@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from .fixed_reads import core_errors, driver_mark
 
-__all__ = ["KeyedRead", "Pending", "ahead"]
+__all__ = ["KeyedRead", "Pending", "ahead", "overlaps"]
 
 
 class KeyedRead:
@@ -84,6 +84,11 @@ class Pending:
         if not processors:
             return rows
         return [_converted(row, processors) for row in rows]
+
+
+def overlaps(session: Session) -> bool:
+    """Tell whether reads sent inside :func:`ahead` run while the block goes on."""
+    return session.connection().dialect.name == "postgresql"
 
 
 @contextmanager

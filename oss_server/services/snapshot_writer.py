@@ -94,14 +94,17 @@ class SnapshotWriter:
         """Return the order's state as the batch currently sees it (None: not stored)."""
         return self.orders.get(key)
 
-    def apply(self, key: str, data: dict) -> tuple[bool, str | None]:
-        """Plan *data*'s snapshot over order *key*; return (label changed, previous label)."""
+    def apply(self, key: str, data: dict, ordered: tuple | None = None) -> tuple[bool, str | None]:
+        """Plan *data*'s snapshot over order *key*; return (label changed, previous label).
+
+        *ordered* is the update's ``ordering_key`` when the caller has it already.
+        """
         state = self.orders.get(key)
         if state is None:
             state = self.orders[key] = OrderState(None, None, None, {})
         snapshot, event, occurred_at = data["order"], data.get("event"), data["occurred_at"]
         previous = state.status
-        state.key = ordering_key(occurred_at, data["sequence"])
+        state.key = ordered or ordering_key(occurred_at, data["sequence"])
         state.row = self._order_row(data)
         state.status = snapshot["status"]
         changed = previous != state.status

@@ -15,7 +15,7 @@ from ..schemas.fields import flatten_errors
 from ..schemas.screening import screen
 from ..schemas.update_check import fast_load
 from ..schemas.updates import UpdateIn
-from .batch_reads import KeyedRead, Pending, ahead
+from .batch_reads import KeyedRead, Pending, ahead, overlaps
 from .orders import order_key
 from .snapshot_writer import SnapshotWriter, ordering_key
 
@@ -106,25 +106,29 @@ def apply_updates(session: Session, store: Store, raw_updates: list, *, factor_k
     are queued in this same transaction; without, none are (demo data, imports).
     """
     now = now or utcnow()
-    _write_lock_first(session)
     writer = SnapshotWriter(session, store, factor_key, now)
-    ids, keys = _named(raw_updates)
+    # Where nothing overlaps (SQLite), the reads wait for validation to name them.
+    ids, keys = _named(raw_updates) if overlaps(session) else (set(), set())
     with ahead(session):
         # On PostgreSQL the server looks the batch's receipts and orders up meanwhile.
         receipts, orders = _RECEIVED.send(session, ids, store.id), writer.send_load(keys)
         checked = [validate_update(raw) for raw in raw_updates]
+    _write_lock_first(session)
     valid = [data for data, errors in checked if data is not None]
+    # Each valid update's order key, computed once.
+    order_keys = [None if data is None else order_key(data["order"]["order_number"])
+                  for data, _errors in checked]
     seen = _seen_ids(session, store, valid, receipts, ids)
-    writer.load({order_key(u["order"]["order_number"]) for u in valid}, orders, keys)
+    writer.load(set(order_keys) - {None}, orders, keys)
     batch, notices = BatchResult(), []
-    for raw, (data, errors) in zip(raw_updates, checked):
+    for raw, (data, errors), key in zip(raw_updates, checked, order_keys):
         if data is None:
             update_id = raw.get("update_id") if isinstance(raw, dict) else None
             update_id = update_id if isinstance(update_id, str) and len(update_id) <= 64 else None
             batch.results.append({"update_id": update_id, "result": "rejected", "errors": errors})
             writer.record(raw if isinstance(raw, dict) else {}, "rejected", errors)
             continue
-        outcome = _apply_one(writer, data, seen, notices)
+        outcome = _apply_one(writer, data, key, seen, notices)
         batch.results.append({"update_id": data["update_id"], "result": outcome})
         writer.record(data, outcome)
     ids = writer.write()
@@ -142,8 +146,10 @@ def _write_lock_first(session: Session) -> None:
     would run outside it: another worker's batch could commit a newer snapshot of the
     same order between those reads and this batch's writes, which would then write the
     older one over it. Begun IMMEDIATE, the transaction holds the lock from its first
-    statement (SQLite has one writer at a time anyway). PostgreSQL locks the stored
-    orders as it reads them (see ``snapshot_writer``).
+    statement (SQLite has one writer at a time anyway). It is taken once the batch is
+    validated, just before its first read: another worker's batch can be written
+    meanwhile. PostgreSQL locks the stored orders as it reads them (see
+    ``snapshot_writer``).
     """
     connection = session.connection()
     if connection.dialect.name == "sqlite":
@@ -152,18 +158,17 @@ def _write_lock_first(session: Session) -> None:
             driver.execute("BEGIN IMMEDIATE")
 
 
-def _apply_one(writer: SnapshotWriter, data: dict, seen: set, notices: list) -> str:
+def _apply_one(writer: SnapshotWriter, data: dict, key: str, seen: set, notices: list) -> str:
     update_id = data["update_id"]
     if update_id in seen:
         return "duplicate"
     seen.add(update_id)
-    key = order_key(data["order"]["order_number"])
     state = writer.state(key)
     incoming = ordering_key(data["occurred_at"], data["sequence"])
     if state is not None and state.key is not None and incoming <= state.key:
         outcome = "stale"
     else:
-        changed, previous = writer.apply(key, data)
+        changed, previous = writer.apply(key, data, incoming)
         if changed and data.get("notify_customer"):
             notices.append((key, data, previous))
         outcome = "applied"
