@@ -24,13 +24,13 @@ import json
 import math
 import time
 import uuid
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Callable, Iterator, TypeVar
 
 import limits as limits_lib
-from sqlalchemy import bindparam, delete, update
+from sqlalchemy import bindparam, create_engine, delete, event, update
 from sqlalchemy.engine import Connection, Dialect, Engine
 
 from ..models import LookupFailures
@@ -122,7 +122,7 @@ class DatabaseCounters:
     PRUNE_EVERY = 60.0
 
     def __init__(self, engine: Engine):
-        self.engine = engine
+        self.engine = _bookkeeping_engine(engine)
         table = LookupFailures.__table__
         self._rows = _CounterRows(engine.dialect)
         self._release_stmt = update(table).where(table.c.bucket == bindparam("key"))
@@ -130,7 +130,7 @@ class DatabaseCounters:
         self._pruned_at = float("-inf")
 
     @contextmanager
-    def _transaction(self) -> Iterator[Connection]:
+    def _transaction(self, conn: Connection | None = None) -> Iterator[Connection]:
         """A transaction for lookup bookkeeping whose commit does not wait for the disk.
 
         Counters and tallies are written on every lookup, and a durable commit waits for
@@ -139,30 +139,24 @@ class DatabaseCounters:
         holds); what an operating-system crash or power cut could cost is the last moment's
         counts, which an attacker cannot bring about. PostgreSQL: ``synchronous_commit``
         off for this transaction only, set by the lock statement every bookkeeping
-        transaction starts with (see :class:`_CounterRows`). SQLite (WAL):
-        ``synchronous=NORMAL`` for it, FULL again before the connection goes back to the
-        pool, so ingestion stays durable.
+        transaction starts with (see :class:`_CounterRows`). SQLite (WAL): the
+        bookkeeping's own connections run with ``synchronous=NORMAL`` (see
+        :func:`_bookkeeping_engine`); every other connection, ingestion's, stays FULL.
 
         On SQLite the transaction begins IMMEDIATE: it holds the database write lock from
         its first statement, which is what makes the check-and-count atomic there.
+
+        On *conn* when given (a connection of :attr:`engine` that the lookup read its
+        store on), else on a connection of its own.
         """
-        with self.engine.connect() as conn:
-            sqlite_file = conn.dialect.name == "sqlite"
-            if sqlite_file:
-                _driver_statement(conn, "PRAGMA synchronous=NORMAL")
-            try:
-                with conn.begin():
-                    if sqlite_file:
-                        _driver_statement(conn, "BEGIN IMMEDIATE")
-                    yield conn
-            finally:
-                if sqlite_file:
-                    try:
-                        _driver_statement(conn, "PRAGMA synchronous=FULL")
-                    except Exception:
-                        # Never hand back a connection that may still be relaxed; and
-                        # keep whatever error the lookup itself raised.
-                        conn.invalidate()
+        if conn is None:
+            with self.engine.connect() as own, self._transaction(own) as conn:
+                yield conn
+            return
+        with conn.begin():
+            if conn.dialect.name == "sqlite":
+                _driver_statement(conn, "BEGIN IMMEDIATE")
+            yield conn
 
     def reserve(self, buckets: dict[str, list[Limit]], now: float) -> Reservation:
         with self._transaction() as conn:
@@ -171,18 +165,18 @@ class DatabaseCounters:
         return Reservation(sorted(buckets), now)
 
     def attempt(self, buckets: dict[str, list[Limit]], now: float,
-                check: Callable[[Connection], T]) -> T:
+                check: Callable[[Connection], T], conn: Connection | None = None) -> T:
         """Run ``check(conn)`` under the limits; count a failure unless it returns a truthy value.
 
         One transaction instead of reserve, check and release: the buckets' rows stay
         locked from the limit check to the count (on SQLite, the database write lock), so
         a concurrent lookup of the same bucket waits and then sees this one counted. A
         success counts nothing; *check* runs on the same connection, so whatever it
-        writes commits with the count.
+        writes commits with the count. The transaction runs on *conn* when given.
         """
         checked = False
         try:
-            with self._transaction() as conn:
+            with self._transaction(conn) as conn:
                 states = self._check(conn, buckets, now)
                 checked = True
                 result = check(conn)
@@ -191,7 +185,8 @@ class DatabaseCounters:
         except Exception:
             if checked:
                 # The check failed half-way and took its transaction with it: the attempt
-                # still counts, or an error would be a free guess.
+                # still counts, or an error would be a free guess. On a connection of its
+                # own: the lookup's may be the one that failed.
                 with self._transaction() as conn:
                     self._count(conn, buckets, self._rows.lock(conn, buckets, now), now)
             raise
@@ -393,17 +388,28 @@ class LookupLimiter:
         """Give back a slot: the lookup succeeded, so it is not a failure."""
         self.counters.release(reservation)
 
+    def connection(self) -> AbstractContextManager[Connection | None]:
+        """A connection for a lookup's first reads, which :meth:`attempt` then reuses.
+
+        With database counters the store's read and the bookkeeping transaction share one
+        pooled connection (one checkout per lookup, not two); other counters give None.
+        """
+        if isinstance(self.counters, DatabaseCounters):
+            return self.counters.engine.connect()
+        return nullcontext()
+
     def attempt(self, store_id: int, typed_number: str, address: str | None,
-                check: Callable[[Connection | None], T]) -> T:
+                check: Callable[[Connection | None], T], conn: Connection | None = None) -> T:
         """Run *check* under the limits; a falsy result counts as a failure.
 
         Raises :class:`Locked` before *check* runs when a limit is reached. Database
-        counters pass *check* their transaction's connection; others pass None.
+        counters pass *check* their transaction's connection (on *conn*, from
+        :meth:`connection`, when given); others pass None.
         """
         buckets = {order_bucket(store_id, typed_number): self.per_order,
                    ip_bucket(address): self.per_ip}
         if isinstance(self.counters, DatabaseCounters):
-            return self.counters.attempt(buckets, self.clock(), check)
+            return self.counters.attempt(buckets, self.clock(), check, conn)
         reservation = self.counters.reserve(buckets, self.clock())
         result = check(None)
         if result:
@@ -421,6 +427,32 @@ def build_limiter(config: dict, engine: Engine) -> LookupLimiter:
         counters = DatabaseCounters(engine)
     return LookupLimiter(counters, parse_limits(config["OSS_LOOKUP_LIMIT_PER_ORDER"]),
                          parse_limits(config["OSS_LOOKUP_LIMIT_PER_IP"]))
+
+
+def _bookkeeping_engine(engine: Engine) -> Engine:
+    """The engine lookup bookkeeping runs on: on an SQLite file, one of its own.
+
+    Its connections commit with ``synchronous=NORMAL`` (see
+    :meth:`DatabaseCounters._transaction`) for as long as they live, and only the
+    bookkeeping uses them: the app's pool keeps FULL for every other write, without
+    switching the setting twice per lookup. The app's connect hook (foreign keys, busy
+    timeout, WAL, memory map) runs on them first. Elsewhere the app's engine itself: on
+    PostgreSQL the setting is per transaction; an in-memory SQLite database is one
+    connection's and has no disk to wait for.
+    """
+    if engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:"):
+        return engine
+    relaxed = create_engine(engine.url)
+    event.listen(relaxed, "connect", _relax_sqlite)
+    return relaxed
+
+
+def _relax_sqlite(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA synchronous=NORMAL")
+    finally:
+        cursor.close()
 
 
 def _driver_statement(conn: Connection, sql: str) -> None:

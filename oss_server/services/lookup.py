@@ -86,11 +86,13 @@ class LookupResult:
 
 def guarded_lookup(session: Session, limiter: LookupLimiter, store, number: str,
                    verifier: str, address: str | None, factor_key: str,
-                   today: date | None = None, locale: str | None = None) -> LookupResult:
+                   today: date | None = None, locale: str | None = None,
+                   conn: Connection | None = None) -> LookupResult:
     """Look an order up under the failure limits and count the outcome for the store.
 
     A found order remembers *locale*, the language the shopper reads in, so the status
-    emails that follow are written in it.
+    emails that follow are written in it. *conn* is the limiter's
+    :meth:`~LookupLimiter.connection`, when the caller read the store on it.
     """
     # The UTC day, as the portal's charts count days (and update activity is stamped).
     today = today or datetime.now(timezone.utc).date()
@@ -107,7 +109,7 @@ def guarded_lookup(session: Session, limiter: LookupLimiter, store, number: str,
         return order
 
     try:
-        order = limiter.attempt(store.id, number, address, check)
+        order = limiter.attempt(store.id, number, address, check, conn)
     except Locked as locked:
         # Refused before any factor is checked: even the right verifier gets no answer.
         record_lookup(session, store, today, "limited")

@@ -52,15 +52,19 @@ def fresh_request_state():
 def lookup():
     """Look an order up for a shopper; the same view the status page shows."""
     data = _read_body()
-    store = find_store(data["store"])
-    if store is None:
-        raise NotFound("No such store.")
-    g.shop_store = store
-    if not is_available(store):
-        raise StoreUnavailable()
-    result = guarded_lookup(db.session, lookup_limiter(), store, data["order_number"],
-                            data["verifier"], client_address(),
-                            current_app.config["OSS_FACTOR_KEY"], locale=str(get_locale()))
+    limiter = lookup_limiter()
+    # As the form's view: the store is read on the connection the lookup then runs on.
+    with limiter.connection() as conn:
+        store = find_store(data["store"], conn)
+        if store is None:
+            raise NotFound("No such store.")
+        g.shop_store = store
+        if not is_available(store):
+            raise StoreUnavailable()
+        result = guarded_lookup(db.session, limiter, store, data["order_number"],
+                                data["verifier"], client_address(),
+                                current_app.config["OSS_FACTOR_KEY"], locale=str(get_locale()),
+                                conn=conn)
     # As the form's view: with database counters the lookup wrote on the limiter's own
     # transaction, and no session was made that would need a commit.
     if db.session.registry.has() and db.session().in_transaction():
