@@ -1,4 +1,4 @@
-"""Flask's signed-cookie sessions, with one serializer per key instead of one per request."""
+"""Flask's signed-cookie sessions: one serializer per key, nothing to do for no session."""
 from __future__ import annotations
 
 from functools import lru_cache
@@ -21,6 +21,16 @@ class SignedCookieSessions(SecureCookieSessionInterface):
             return None
         fallbacks = tuple(app.config["SECRET_KEY_FALLBACKS"] or ())
         return self._serializer(app.secret_key, fallbacks)
+
+    def save_session(self, app: Flask, session, response) -> None:
+        # Most requests (shopper pages, probes, the API) carry no session and change none.
+        # Flask would still read seven cookie settings from the configuration before
+        # deciding so; only its Vary rule applies to such a session.
+        if not session and not session.modified:
+            if session.accessed:
+                response.vary.add("Cookie")
+            return
+        super().save_session(app, session, response)
 
     @lru_cache(maxsize=8)
     def _serializer(self, secret_key, fallbacks: tuple) -> URLSafeTimedSerializer:

@@ -27,6 +27,12 @@ class JsonLogger(Logger):
             for handler in log.handlers:
                 handler.setFormatter(formatter)
         _app_logs_to_stderr(formatter)
+        # Every record would otherwise ask the multiprocessing module for the process's
+        # name and threading for the thread's: a third of writing an access line, for
+        # fields no line of ours shows. A formatter asking for them gets "MainProcess"
+        # and no thread name.
+        logging.logMultiprocessing = False
+        logging.logThreads = False
 
 
 def _app_logs_to_stderr(formatter: logging.Formatter) -> None:

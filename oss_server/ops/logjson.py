@@ -15,6 +15,8 @@ from ..logs import redact
 
 # Extra fields an access-log record may carry, copied into the JSON object when present.
 _EXTRA = ("endpoint", "status", "duration_ms", "remote_addr")
+# json.dumps with options builds a new encoder for every call; one line per request.
+_ENCODE = json.JSONEncoder(ensure_ascii=False, default=str).encode
 
 
 class JsonFormatter(logging.Formatter):
@@ -45,4 +47,4 @@ class JsonFormatter(logging.Formatter):
             record.exc_text = redact(self.formatException(record.exc_info))
         if record.exc_text:
             entry["exception"] = record.exc_text
-        return json.dumps(entry, ensure_ascii=False, default=str)
+        return _ENCODE(entry)

@@ -29,10 +29,21 @@ LOOKUP_ENDPOINTS = ("shop.lookup", "shop_api.lookup")
 JSON_LOOKUPS = ("shop_api.lookup",)
 
 
+# The labelled children of REQUESTS and LATENCY per (endpoint, method, status): asking
+# the metric for them takes its lock and checks the labels on every request. The routes
+# are fixed, so this stays a few dozen entries ("unmatched" stands for unknown paths).
+_children: dict[tuple[str, str, int], tuple] = {}
+
+
 def observe_request(endpoint: str, method: str, status: int, seconds: float) -> None:
     """Count one answered request and what it means for lookups and limits."""
-    REQUESTS.labels(endpoint, method, str(status)).inc()
-    LATENCY.labels(endpoint, method).observe(seconds)
+    key = (endpoint, method, status)
+    children = _children.get(key)
+    if children is None:
+        children = _children[key] = (REQUESTS.labels(endpoint, method, str(status)),
+                                     LATENCY.labels(endpoint, method))
+    children[0].inc()
+    children[1].observe(seconds)
     if status == 429:
         RATE_LIMITED.labels(endpoint).inc()
     if endpoint in LOOKUP_ENDPOINTS and method == "POST":

@@ -58,14 +58,15 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def _finish(response):
+        req = request._get_current_object()  # one context lookup, not one per field
         rid = g.get("request_id") or new_request_id()
         response.headers["X-Request-ID"] = rid
         started = g.get("request_started")
         duration = time.perf_counter() - started if started is not None else 0.0
-        endpoint = request.endpoint or "unmatched"
-        metrics.observe_request(endpoint, request.method, response.status_code, duration)
-        access_log.info("%s %s %s", request.method, logged_path(), response.status_code,
-                        extra={"endpoint": endpoint, "status": response.status_code,
+        endpoint, method, status = req.endpoint or "unmatched", req.method, response.status_code
+        metrics.observe_request(endpoint, method, status, duration)
+        access_log.info("%s %s %s", method, logged_path(), status,
+                        extra={"endpoint": endpoint, "status": status,
                                "duration_ms": round(duration * 1000, 1),
-                               "remote_addr": request.remote_addr})
+                               "remote_addr": req.remote_addr})
         return response
