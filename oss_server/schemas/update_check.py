@@ -27,6 +27,7 @@ _DATE = re.compile(r"\d{4}-\d{2}-\d{2}").fullmatch
 _DATETIME = re.compile(
     r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?(?:Z|[+-]\d{2}:\d{2})").fullmatch
 _QTY_MAX = 1_000_000
+_DIGITS = b"0123456789"
 
 # Every field each object may hold (the schema refuses any other). Text fields and
 # their lengths are checked below; which of them the screening scans for card numbers
@@ -54,12 +55,29 @@ def fast_load(raw) -> dict | None:
         data = _update(raw, texts, scanned)
     except _Unsure:
         return None
-    # One regex pass each over all the update's text instead of two per field. A line
-    # break joins them: it is neither a control character refused here nor a card-number
-    # separator, so no match can span two values. An absent or null value joins as "".
-    if _CONTROL.search("\n".join(texts)) or contains_card_number("\n".join(scanned)):
+    # One pass each over all the update's text instead of two per field. Text that is
+    # all printable holds no control character, so the regex runs only on text that is
+    # not (a tab, a line break, a non-breaking space...).
+    text = "".join(texts)
+    if not text.isprintable() and _CONTROL.search(text):
+        return None
+    # A line break joins the scanned values: it is not a card-number separator, so no
+    # match can span two values. An absent or null value joins as "".
+    scan = "\n".join(scanned)
+    if _may_hold_card(scan) and contains_card_number(scan):
         return None
     return data
+
+
+def _may_hold_card(text: str) -> bool:
+    """False when *text* has too few digits for a card number (13): the search is skipped.
+
+    Counted in bytes for ASCII text; other text may hold digits of other scripts, which
+    the card check reads too, so it always runs.
+    """
+    if not text.isascii():
+        return True
+    return len(text) - len(text.encode("ascii").translate(None, _DIGITS)) >= 13
 
 
 def _bad(value, max_len: int) -> bool:
@@ -96,7 +114,9 @@ def _update(raw, texts: list, scanned: list) -> dict:
     except (ValueError, OverflowError):
         raise _Unsure from None
     texts += (update_id, event or "")
-    scanned += (occurred_at, event or "")
+    # The time is not scanned: in the shape _DATETIME admits, no more than eight digits
+    # are joined by single dashes or spaces, and a card number has at least 13.
+    scanned.append(event or "")
     data = dict(raw)
     data["occurred_at"], data["notify_customer"] = when, notify
     data["order"] = _order(get("order"), texts, scanned)

@@ -86,6 +86,10 @@ def test_validation_matrix_agrees(path, value, error_path):
     ("order.expected_ship_date", "2026-02-30"), ("order.items.0.qty_ordered", None),
     ("order.ship_to", "Pat"), ("order.items", None), ("order.tracking", None),
     ("update_id", "abc\n"), ("order.bill_to", {"zip": " "}),
+    # Card numbers with other text around them, in other scripts, or split over values.
+    ("order.items.0.name", f"Grüße {VISA_TEST}"), ("order.bill_to.name", "٤١١١١١١١١١١١١١١١"),
+    ("order.items.0.name", "4111 1111 1111"), ("order.bill_to.email", "1111@x.example"),
+    ("order.status", "tab\tand\u00a0space"), ("order.status", "x\u0085y"),
 ])
 def test_edge_cases_agree(path, value):
     assert_same(_set(make_update(), path, value))
