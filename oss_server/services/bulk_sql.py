@@ -98,27 +98,28 @@ def _run(session: Session, table: Table, rows: list[dict], columns: tuple, key) 
     connection = session.connection()
     dialect = connection.dialect
     names = columns + ((key,) if key else ())
+    width = len(names)
     sql, processors = _statement(dialect, table, columns, key)
-    # Column-wise: one tuple per column, so a processor runs over a column at a time.
+    # All values in one flat list, row after row: a column is every width-th value, so
+    # a processor runs over a column at a time, and the rows are cut from it in C.
     pick = itemgetter(*names)
-    values = list(zip(*map(pick, rows))) if len(names) > 1 else [tuple(map(pick, rows))]
+    flat = list(chain.from_iterable(map(pick, rows))) if width > 1 else list(map(pick, rows))
     for index, process, memo in processors:
-        values[index] = _convert(process, values[index], memo)
+        flat[index::width] = _convert(process, flat[index::width], memo)
     if key is None and dialect.name == "postgresql":
-        _copy(connection, sql, zip(*values))
+        _copy(connection, sql, zip(*[iter(flat)] * width))
     elif key is None and dialect.name == "sqlite":
-        _insert_many(connection, sql, len(names), list(zip(*values)))
+        _insert_many(connection, sql, width, flat)
     else:
-        connection.exec_driver_sql(sql, list(zip(*values)))
+        connection.exec_driver_sql(sql, list(zip(*[iter(flat)] * width)))
 
 
-def _insert_many(connection, sql: str, width: int, rows: list[tuple]) -> None:
+def _insert_many(connection, sql: str, width: int, flat: list) -> None:
     # Through the connection like any statement: cursor events fire, errors are Core's.
-    step = max(1, _SQLITE_PARAMETERS // width)
-    for start in range(0, len(rows), step):
-        chunk = rows[start:start + step]
-        connection.exec_driver_sql(sql + _values(width, len(chunk)),
-                                   tuple(chain.from_iterable(chunk)))
+    step = max(1, _SQLITE_PARAMETERS // width) * width
+    for start in range(0, len(flat), step):
+        chunk = tuple(flat[start:start + step])
+        connection.exec_driver_sql(sql + _values(width, len(chunk) // width), chunk)
 
 
 @lru_cache(maxsize=256)
@@ -140,9 +141,11 @@ def _copy(connection, sql: str, rows) -> None:
                                   dialect=connection.dialect) from exc
 
 
-def _convert(process, column: tuple, memo: bool) -> list:
+def _convert(process, column: list, memo: bool) -> list:
     if not memo:
-        return [process(value) for value in column]
+        # JSON: mostly nulls (an applied update's activity has no errors), dumped once.
+        null = process(None)
+        return [null if value is None else process(value) for value in column]
     # A batch repeats few distinct times and dates (its "now", an update's occurred_at):
     # each distinct value is converted once, and the column mapped in C.
     converted = {value: process(value) for value in set(column)}
