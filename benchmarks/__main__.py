@@ -66,6 +66,10 @@ def _served(bench, app, ctx, size: int, args, wrk, tag: str) -> dict:
         out["status_page_repeat"] = scenarios.status_page(oss, app, ctx, serials[:100],
                                                           args.duration, wrk)
         out["lookup"] = scenarios.lookup(oss, ctx, serials, args.duration, wrk)
+        # The same constant answer as the hello-world's, through the OSS's request pipeline
+        # (request id, access log line, metrics, session, security headers): no page of the
+        # OSS can be served faster, so its ratio is the ceiling of the page and lookup ratios.
+        out["pipeline"] = scenarios.pipeline_floor(oss, args.duration, wrk)
         out["ingest_http"] = scenarios.ingestion_http(oss, ctx, args.batches, f"H{tag}")
         out["worker_rss_mb"] = oss.worker_rss_mb()
     out["hello"] = _both_sides(hello_before, _baseline(wrk, args.duration))
@@ -127,10 +131,18 @@ def _rows(results: dict, args) -> list[dict]:
             rows.append(R(f"{label}: hello-world GET", hello, "req/s",
                           note=f'{served["hello"]["tool"]}; mean of the runs before and after '
                                f"the OSS's: {runs}"))
+            floor = served.get("pipeline")
+            ceiling = ""
+            if floor and floor["measured"]:
+                rows.append(R(f"{label}: request pipeline floor, GET /healthz", floor["rps"],
+                              "req/s", floor["rps"] / hello,
+                              note="a constant answer through the OSS's request hooks"))
+                ceiling = f"ceiling: the pipeline floor, {floor['rps'] / hello:.0%} of hello"
             page = served["status_page"]
             if page["measured"]:
+                met = page["rps"] / hello >= 0.5
                 rows.append(R(f"{label}: status page GET", page["rps"], "req/s", page["rps"] / hello,
-                              "≥ 50 % of hello", page["rps"] / hello >= 0.5))
+                              "≥ 50 % of hello", met, note="" if met else ceiling))
                 rows.append(R(f"{label}: status page p99 (16 conn)", page["p99_ms"], "ms",
                               target="≤ 25 ms", ok=(page["p99_ms"] or 1e9) <= 25))
             repeat = served.get("status_page_repeat")
@@ -143,8 +155,9 @@ def _rows(results: dict, args) -> list[dict]:
                               + page["reason"]))
             look = served["lookup"]
             if look["measured"]:
+                met = look["rps"] / hello >= 0.3
                 rows.append(R(f"{label}: lookup POST", look["rps"], "req/s", look["rps"] / hello,
-                              "≥ 30 % of hello", look["rps"] / hello >= 0.3))
+                              "≥ 30 % of hello", met, note="" if met else ceiling))
             else:
                 rows.append(R(f"{label}: lookup POST", None, "req/s",
                               note="not measured: " + look["reason"]))

@@ -28,6 +28,14 @@ def status_page(server, app, ctx: dict, serials: list[int], duration: float, wrk
     return {"measured": True, **load.drive(server.url, [{"path": p} for p in paths], duration, wrk)}
 
 
+def pipeline_floor(server, duration: float, wrk) -> dict:
+    """GET /healthz: a constant JSON answer through every request hook of the OSS."""
+    probe = requests.get(server.url + "/healthz", timeout=10)
+    if probe.status_code != 200:
+        return {"measured": False, "reason": f"/healthz answered {probe.status_code}"}
+    return {"measured": True, **load.drive(server.url, [{"path": "/healthz"}], duration, wrk)}
+
+
 def lookup_form_sessions(server, ctx: dict, count: int) -> list[tuple[str, str]] | str:
     """Fetch the lookup form *count* times; return (csrf token, cookie header) pairs."""
     pairs = []
