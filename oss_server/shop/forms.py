@@ -1,10 +1,15 @@
 """The lookup form: validation and CSRF; the page renders its own fields."""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from flask import current_app, g, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.csrf.core import CSRFTokenField
 from wtforms.fields import HiddenField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, Length, StopValidation
 
 
 class _TokenOnRender(CSRFTokenField):
@@ -29,6 +34,8 @@ class _CSRF(FlaskForm.Meta.csrf_class):
 
 
 class LookupForm(FlaskForm):
+    # Fields take no filters and the form no validate_<field> methods: read_lookup runs
+    # these validators itself (see there).
     class Meta:
         csrf_class = _CSRF
 
@@ -37,3 +44,62 @@ class LookupForm(FlaskForm):
     verifier = StringField(_l("Billing ZIP/postal code, email or phone"), validators=[
         DataRequired(_l("Enter the billing ZIP/postal code, email or phone of the order.")),
         Length(max=254)])
+
+
+class PostedLookup(NamedTuple):
+    """A valid lookup as posted: the order number and verifier as typed."""
+
+    order_number: str
+    verifier: str
+
+
+def read_lookup() -> PostedLookup | LookupForm:
+    """Return the posted lookup, or the form with the errors that make it invalid.
+
+    A plain form post whose CSRF token Flask-WTF has already checked is read without
+    building the form (binding its fields, labels and widgets is most of a lookup's form
+    cost): each value goes through its field's own validators, and the first complaint
+    sends the request to :class:`LookupForm` as before, which then has the messages.
+    Anything else (files, a JSON body, a token not yet checked) goes there directly.
+    """
+    posted = _plain_post()
+    if posted is not None:
+        return posted
+    form = LookupForm()
+    if form.validate():
+        return PostedLookup(form.order_number.data, form.verifier.data)
+    return form
+
+
+class _Value:
+    """What a field's validators read of a field that passes them: its data."""
+
+    def __init__(self, data: str):
+        self.data, self.errors = data, []
+
+    def gettext(self, string: str) -> str:
+        return string
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return singular if n == 1 else plural
+
+
+def _plain_post() -> PostedLookup | None:
+    form = request.form
+    if request.files or not form:
+        return None  # FlaskForm would read the files or a JSON body: leave it to the form
+    if current_app.config.get("WTF_CSRF_ENABLED", True) and not g.get("csrf_valid", False):
+        return None
+    values = []
+    for name in PostedLookup._fields:
+        typed = form.getlist(name)
+        if not typed:
+            return None
+        value = _Value(typed[0])  # StringField keeps the first value
+        for validator in getattr(LookupForm, name).kwargs["validators"]:
+            try:
+                validator(None, value)
+            except (ValueError, StopValidation):  # ValidationError is a ValueError
+                return None
+        values.append(value.data)
+    return PostedLookup(*values)

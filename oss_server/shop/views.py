@@ -14,7 +14,7 @@ from ..services.tokens import TokenError, make_status_token, read_status_token
 from . import bp
 from .context import (client_address, find_store, lookup_limiter, open_store,
                       open_store_page, read_connection, wait_sentence)
-from .forms import LookupForm
+from .forms import PostedLookup, read_lookup
 from .page_cache import PageCache
 from .pages import no_store, render_form
 from .rendering import render_shop
@@ -41,24 +41,24 @@ def lookup(slug: str):
     # transaction then runs on: one checkout per lookup instead of two.
     with limiter.connection() as conn:
         store = open_store(slug, conn)
-        lookup_form = LookupForm()
-        result = (guarded_lookup(db.session, limiter, store, lookup_form.order_number.data,
-                                 lookup_form.verifier.data, client_address(),
+        posted = read_lookup()
+        result = (guarded_lookup(db.session, limiter, store, posted.order_number,
+                                 posted.verifier, client_address(),
                                  current_app.config["OSS_FACTOR_KEY"],
                                  locale=str(get_locale()), conn=conn)
-                  if lookup_form.validate() else None)
+                  if isinstance(posted, PostedLookup) else None)
     if result is None:
-        return render_form(store, lookup_form, status=400)
+        return render_form(store, posted, status=400)
     # With database counters the lookup wrote on the limiter's own transaction and the
     # session was never used, nor made: making one only to commit nothing costs both.
     if db.session.registry.has() and db.session().in_transaction():
         db.session.commit()
     if result.retry_after:
-        response = render_form(store, lookup_form, wait_sentence(result.retry_after), 429)
+        response = render_form(store, message=wait_sentence(result.retry_after), status=429)
         response.headers["Retry-After"] = str(result.retry_after)
         return response
     if result.order is None:
-        return render_form(store, lookup_form, failure_message())
+        return render_form(store, message=failure_message())
     token = make_status_token(current_app.secret_key, store.id, result.order.id)
     return redirect(url_for(".status", slug=slug, token=token), 303)
 

@@ -5,7 +5,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from tests.shop.conftest import strip_volatile
+from tests.shop.conftest import csrf_token, strip_volatile
 
 NUMBERS = ["1001", " 1001 ", "W-1001", "w-1001", "  W-1001\t"]
 VERIFIERS = [
@@ -164,3 +164,40 @@ def test_factors_never_reach_the_log(shopper, order, caplog):
     shopper.lookup("acme", "1001", "10001-1234")
     text = caplog.text.lower()
     assert "pat@example.com" not in text and "10001" not in text
+
+
+@pytest.mark.parametrize("number, verifier, status", [
+    ("1001", "10001", 303),
+    ("  1001 ", " 10001 ", 303),
+    ("1" * 64, "10001", 200),        # as long as an order number may be: looked up, not found
+    ("1" * 65, "10001", 400),
+    ("1001", "1" * 254, 200),
+    ("1001", "1" * 255, 400),
+    ("   ", "10001", 400),
+    ("1001", "\t", 400),
+])
+def test_field_rules_decide_between_a_lookup_and_the_form_again(shopper, order, number, verifier,
+                                                                 status):
+    response = shopper.lookup("acme", number, verifier)
+    assert response.status_code == status
+    if status == 400:
+        assert 'aria-invalid="true"' in response.get_data(as_text=True)
+
+
+def test_missing_field_and_repeated_fields_are_read_as_the_form_reads_them(shopper, order):
+    token = csrf_token(shopper.form("acme").get_data(as_text=True))
+    post = shopper.client.post
+    missing = post("/s/acme/lookup", data={"csrf_token": token, "order_number": "1001"})
+    assert missing.status_code == 400
+    assert "Enter the billing ZIP/postal code" in missing.get_data(as_text=True)
+    first_wins = post("/s/acme/lookup", data={"csrf_token": token, "order_number": ["1001", "x"],
+                                              "verifier": ["10001", "x"]})
+    assert first_wins.status_code == 303
+
+
+def test_a_json_body_with_the_token_header_is_read_like_the_form(shopper, order):
+    token = csrf_token(shopper.form("acme").get_data(as_text=True))
+    response = shopper.client.post("/s/acme/lookup", json={"order_number": "1001",
+                                                           "verifier": "10001"},
+                                   headers={"X-CSRFToken": token})
+    assert response.status_code == 303
