@@ -22,6 +22,12 @@ class SignedCookieSessions(SecureCookieSessionInterface):
         fallbacks = tuple(app.config["SECRET_KEY_FALLBACKS"] or ())
         return self._serializer(app.secret_key, fallbacks)
 
+    def open_session(self, app: Flask, request):
+        # No cookie, no session to verify: skip building the serializer's key set.
+        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+            return self.session_class()
+        return super().open_session(app, request)
+
     def save_session(self, app: Flask, session, response) -> None:
         # Most requests (shopper pages, probes, the API) carry no session and change none.
         # Flask would still read seven cookie settings from the configuration before

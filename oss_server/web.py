@@ -27,6 +27,7 @@ def init_extensions(app: Flask) -> None:
     db.init_app(app)
     migrate.init_app(app, db, directory=resource_dir("migrations"), render_as_batch=True)
     csrf.init_app(app)
+    _csrf_for_unsafe_methods_only(app)
     limiter.init_app(app)
     _limit_the_api_only(app)
     # Flask-Login's context processor loads the user for every template rendered, shopper
@@ -61,6 +62,27 @@ def _limit_the_api_only(app: Flask) -> None:
             raise RuntimeError("Flask-Limiter's request hooks were not found")
         hooks[None] = [func for func in hooks[None] if func not in ours]
         hooks.setdefault(api_bp.name, []).extend(ours)
+
+
+def _csrf_for_unsafe_methods_only(app: Flask) -> None:
+    """Skip Flask-WTF's check for requests that carry no form to check (GET, HEAD…).
+
+    Its hook resolves the view and its exemptions before it looks at the method, on every
+    request; the pages shoppers load are all GETs. The method test first answers the same.
+    """
+    hooks = app.before_request_funcs.setdefault(None, [])
+    ours = [func for func in hooks if func.__name__ == "csrf_protect"
+            and func.__module__ == "flask_wtf.csrf"]
+    if len(ours) != 1:
+        raise RuntimeError("Flask-WTF's CSRF hook was not found")
+    check = ours[0]
+
+    def csrf_protect():
+        if request.method in app.config["WTF_CSRF_METHODS"]:
+            return check()
+        return None
+
+    hooks[hooks.index(check)] = csrf_protect
 
 
 _LANGUAGES = ("en", "es", "fr", "de")
