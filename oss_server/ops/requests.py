@@ -66,7 +66,7 @@ def init_app(app: Flask) -> None:
         endpoint, method, status = req.endpoint or "unmatched", req.method, response.status_code
         metrics.observe_request(endpoint, method, status, duration)
         access_log.info("%s %s %s", method, logged_path(), status,
-                        extra={"endpoint": endpoint, "status": status,
+                        extra={"request_id": rid, "endpoint": endpoint, "status": status,
                                "duration_ms": round(duration * 1000, 1),
                                "remote_addr": req.remote_addr})
         return response
