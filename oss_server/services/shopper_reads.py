@@ -16,10 +16,11 @@ from collections import namedtuple
 from datetime import date, datetime
 from typing import NamedTuple
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Date, Integer, String, bindparam, literal_column, null, select, union_all
 from sqlalchemy.engine import Connection
 
 from ..models import Merchant, Order, OrderItem, StatusChange, Store, Tracking
+from ..models.base import UTCDateTime
 from .fixed_reads import FixedRead
 
 _stores, _merchants = Store.__table__, Merchant.__table__
@@ -118,6 +119,39 @@ _STORE_PAGE = FixedRead(
     .outerjoin(_orders, (_orders.c.id == bindparam("order_id"))
                & (_orders.c.store_id == _stores.c.id))
     .where(_stores.c.slug == bindparam("slug")), _StorePage)
+
+
+class _LineRow(NamedTuple):
+    """One row of :data:`_LINES`: an item, a tracking number or a change, by ``kind``."""
+
+    kind: int
+    ord: int
+    t1: str | None
+    t2: str | None
+    t3: str | None
+    n1: int | None
+    n2: int | None
+    n3: int | None
+    t4: str | None
+    d1: date | None
+    d2: date | None
+    at: datetime | None
+
+
+_ITEM, _TRACKING_NUMBER, _CHANGE = 0, 1, 2
+
+
+def _line_select(kind: int, table, order_key, **columns):
+    """One branch of :data:`_LINES`: *columns* named as in :class:`_LineRow`, NULL otherwise."""
+    types = {"t1": String, "t2": String, "t3": String, "n1": Integer, "n2": Integer,
+             "n3": Integer, "t4": String, "d1": Date, "d2": Date, "at": UTCDateTime}
+    values = [columns[name].label(name) if name in columns else null().cast(type_).label(name)
+              for name, type_ in types.items()]
+    return (select(literal_column(str(kind), Integer).label("kind"), order_key.label("ord"),
+                   *values)
+            .where(table.c.order_id == bindparam("order_id")))
+
+
 _ITEMS = FixedRead(
     select(*_columns(_items, ShopItem))
     .where(_items.c.order_id == bindparam("order_id")).order_by(_items.c.position), ShopItem)
@@ -128,6 +162,22 @@ _TRACKING = FixedRead(
 _HISTORY = FixedRead(
     select(*_columns(_history, ShopChange))
     .where(_history.c.order_id == bindparam("order_id")).order_by(_history.c.id), ShopChange)
+
+# The same three reads in one statement (each branch a lookup of the order_id index), for
+# PostgreSQL: there each statement is a round trip, the server's executor start-up and
+# the client library's work (one statement instead of three: 3 % fewer instructions of
+# the worker per first view, and less of the server). SQLite runs in-process, where the
+# union's casts and sort cost more than the two statements saved (2 % more instructions).
+_LINES = FixedRead(union_all(
+    _line_select(_ITEM, _items, _items.c.position, t1=_items.c.line_id, t2=_items.c.sku,
+                 t3=_items.c.name, n1=_items.c.qty_ordered, n2=_items.c.qty_shipped,
+                 n3=_items.c.qty_needed, t4=_items.c.status, d1=_items.c.expected_ship_date,
+                 d2=_items.c.actual_ship_date),
+    _line_select(_TRACKING_NUMBER, _tracking, _tracking.c.position, t1=_tracking.c.number,
+                 t2=_tracking.c.carrier, d1=_tracking.c.shipped_on),
+    _line_select(_CHANGE, _history, _history.c.id, t1=_history.c.line_id,
+                 t2=_history.c.to_status, n1=_history.c.id, at=_history.c.occurred_at),
+).order_by(literal_column("kind"), literal_column("ord")), _LineRow)
 
 
 # What the shopper pages read of one order: its row's fields (named as on Order), then
@@ -148,10 +198,21 @@ def shopper_order(conn: Connection, store_id: int, order_id: int) -> ShopperOrde
 
 def order_with_lines(conn: Connection, row: tuple) -> ShopperOrder:
     """Return the order of *row* (as :class:`StorePage` holds it) in full."""
-    order_id = row.id
-    return ShopperOrder(*row, items=_ITEMS.all(conn, order_id=order_id),
-                        tracking=_TRACKING.all(conn, order_id=order_id),
-                        history=_HISTORY.all(conn, order_id=order_id))
+    if conn.dialect.name == "sqlite":
+        order_id = row.id
+        return ShopperOrder(*row, items=_ITEMS.all(conn, order_id=order_id),
+                            tracking=_TRACKING.all(conn, order_id=order_id),
+                            history=_HISTORY.all(conn, order_id=order_id))
+    items, tracking, history = [], [], []
+    for line in _LINES.all(conn, order_id=row.id):
+        if line.kind == _ITEM:
+            items.append(ShopItem(line.t1, line.t2, line.t3, line.n1, line.n2, line.n3,
+                                  line.t4, line.d1, line.d2))
+        elif line.kind == _TRACKING_NUMBER:
+            tracking.append(ShopTracking(line.t1, line.t2, line.d1))
+        else:
+            history.append(ShopChange(line.n1, line.t1, line.t2, line.at))
+    return ShopperOrder(*row, items=items, tracking=tracking, history=history)
 
 
 class StorePage(NamedTuple):
