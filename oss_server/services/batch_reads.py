@@ -8,8 +8,8 @@ on the session's connection in its transaction, and only columns whose type conv
 values (times) go through SQLAlchemy's own result processor, as ``fixed_reads`` does.
 
 On PostgreSQL the key list is one array parameter (``= ANY(%s::type[])``); on SQLite an
-``IN (?, …)`` with one marker per value, rendered per list length (a batch's few
-hundred keys, far below SQLite's limit on parameters). A read can be sent and its rows
+``IN (?, …)`` with one marker per value (a batch's few hundred keys, far below SQLite's
+limit on parameters), the list padded to a power of two (see ``padded``). A read can be sent and its rows
 collected later: inside ``ahead`` a PostgreSQL server runs it while the caller goes on.
 """
 from __future__ import annotations
@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from .fixed_reads import core_errors, driver_mark
 
-__all__ = ["KeyedRead", "Pending", "ahead", "overlaps"]
+__all__ = ["KeyedRead", "Pending", "ahead", "overlaps", "padded"]
 
 
 class KeyedRead:
@@ -52,8 +52,8 @@ class KeyedRead:
         connection = session.connection()
         dialect = connection.dialect
         postgresql = dialect.name == "postgresql"
-        sql = _sql(self, dialect, 1 if postgresql else len(values))
-        args = [values] if postgresql else values
+        args = [values] if postgresql else padded(values)
+        sql = _sql(self, dialect, 1 if postgresql else len(args))
         if self.scoped:
             args.insert(0, store_id)
         # The pooled DBAPI connection, in the transaction the session has open.
@@ -106,6 +106,17 @@ def ahead(session: Session):
     with _as_core_errors(connection, "(pipelined reads)", None, None):
         with connection.connection.driver_connection.pipeline():
             yield
+
+
+def padded(values: list) -> list:
+    """*values* made up to a power of two by repeating the first; IN matches the same rows.
+
+    sqlite3 keeps the statements it prepared per connection, by their text: a list of
+    any length would be a new statement, parsed again, in nearly every batch (parsing a
+    few hundred markers costs more than binding twice as many values).
+    """
+    size = 1 << (len(values) - 1).bit_length()
+    return values + [values[0]] * (size - len(values))
 
 
 @contextmanager

@@ -32,6 +32,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from .batch_reads import padded
+
 __all__ = ["delete_rows", "insert_rows", "one_of", "update_rows"]
 
 # SQLite's smallest limit on a statement's parameters (999 before 3.32): any build takes it.
@@ -77,8 +79,9 @@ def delete_rows(session: Session, table: Table, column: str, values: list) -> No
         if values:
             connection.exec_driver_sql(_delete(dialect, table, column, 0), (list(values),))
         return
-    for start in range(0, len(values), _SQLITE_PARAMETERS):
-        chunk = tuple(values[start:start + _SQLITE_PARAMETERS])
+    step = 512  # a power of two below SQLite's smallest limit on parameters
+    for start in range(0, len(values), step):
+        chunk = tuple(padded(list(values[start:start + step])))
         connection.exec_driver_sql(_delete(dialect, table, column, len(chunk)), chunk)
 
 
@@ -116,15 +119,38 @@ def _run(session: Session, table: Table, rows: list[dict], columns: tuple, key) 
 
 def _insert_many(connection, sql: str, width: int, flat: list) -> None:
     # Through the connection like any statement: cursor events fire, errors are Core's.
-    step = max(1, _SQLITE_PARAMETERS // width) * width
-    for start in range(0, len(flat), step):
-        chunk = tuple(flat[start:start + step])
-        connection.exec_driver_sql(sql + _values(width, len(chunk) // width), chunk)
+    start, total = 0, len(flat) // width
+    for count in _chunks(total, max(1, _SQLITE_PARAMETERS // width)):
+        chunk = flat[start * width:(start + count) * width]
+        start += count
+        # A column null in every row (a line's dates, mostly) is written as the literal:
+        # sqlite3 looks for an adapter for each None it binds, which costs ten times
+        # binding a number. The same NULL is stored.
+        nulls = tuple(i for i in range(width) if chunk[i::width].count(None) == count)
+        if nulls:
+            kept = [chunk[i::width] for i in range(width) if i not in nulls]
+            chunk = list(chain.from_iterable(zip(*kept)))
+        connection.exec_driver_sql(sql + _values(width, count, nulls), tuple(chunk))
+
+
+def _chunks(total: int, most: int) -> list[int]:
+    """Rows per statement: *most* at a time, then the rest as powers of two.
+
+    sqlite3 reuses a prepared statement only for the same text, and a statement of any
+    other length would be parsed anew in nearly every batch (a few hundred markers cost
+    more to parse than to run); these few lengths stay prepared.
+    """
+    counts = [most] * (total // most)
+    rest = total % most
+    while rest:
+        counts.append(1 << (rest.bit_length() - 1))
+        rest -= counts[-1]
+    return counts
 
 
 @lru_cache(maxsize=256)
-def _values(width: int, count: int) -> str:
-    row = f"({', '.join('?' for _ in range(width))})"
+def _values(width: int, count: int, nulls: tuple = ()) -> str:
+    row = f"({', '.join('NULL' if i in nulls else '?' for i in range(width))})"
     return ", ".join(row for _ in range(count))
 
 

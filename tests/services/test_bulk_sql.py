@@ -113,3 +113,14 @@ def test_a_multi_row_insert_keeps_the_rows_in_order(session, make_store):
     insert_rows(session, Order.__table__, [_order(store, n) for n in numbers])
     stored = session.scalars(select(Order.order_number).order_by(Order.id)).all()
     assert stored == numbers
+
+
+def test_null_columns_and_partly_null_columns_store_nulls(session, make_store):
+    # A column null in every row and one null in some rows, over several statements.
+    store = make_store()
+    rows = [_order(store, f"Z{i:03d}", expected_ship_date=None,
+                   email=None if i % 2 else "pat@example.com") for i in range(300)]
+    insert_rows(session, Order.__table__, rows)
+    stored = session.execute(select(Order.expected_ship_date, Order.email)
+                             .order_by(Order.id)).all()
+    assert stored == [(None, row["email"]) for row in rows]
