@@ -22,7 +22,8 @@ from .snapshot_writer import SnapshotWriter, ordering_key
 log = logging.getLogger(__name__)
 
 _update_schema = UpdateIn()
-_RECEIVED = KeyedRead(UpdateReceipt.__table__, ("update_id",), "update_id", scoped=True)
+_RECEIVED = KeyedRead(UpdateReceipt.__table__, ("update_id",), "update_id", scoped=True,
+                      unique=True)
 
 
 @dataclass

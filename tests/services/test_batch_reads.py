@@ -2,10 +2,10 @@
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
-from oss_server.models import Order, OrderItem
+from oss_server.models import Order, OrderItem, UpdateReceipt
 from oss_server.services.batch_reads import KeyedRead, ahead
 from oss_server.services.bulk_sql import insert_rows
 from oss_server.services.snapshot_writer import SnapshotWriter
@@ -88,3 +88,49 @@ def test_the_writer_reads_keys_the_early_read_did_not_cover(session, make_store)
     writer.load({"a", "b"}, early, {"a"})
     assert writer.state("a").id is not None and writer.state("b").id is not None
     assert writer.state("b").key == (WHEN.astimezone(timezone.utc), 3)
+
+
+
+_RECEIPTS = KeyedRead(UpdateReceipt.__table__, ("update_id", "outcome"), "update_id",
+                      scoped=True, unique=True)
+
+
+def _receipts(session, store, ids):
+    insert_rows(session, UpdateReceipt.__table__, [
+        {"store_id": store.id, "update_id": i, "outcome": "applied", "received_at": WHEN}
+        for i in ids])
+
+
+def test_a_unique_key_read_returns_each_row_once_and_only_the_stores(session, make_store):
+    mine, other = make_store(), make_store()
+    _receipts(session, mine, ["u1", "u2"])
+    _receipts(session, other, ["u1", "u3"])
+    rows = _RECEIPTS.all(session, ["u1", "u2", "u1", "u3", "zz"], mine.id)
+    assert sorted(rows) == [("u1", "applied"), ("u2", "applied")]
+    with ahead(session):
+        pending = _RECEIPTS.send(session, ["u2"], mine.id)
+    assert pending.rows() == [("u2", "applied")]
+
+
+def test_a_unique_key_read_probes_the_index_in_a_plan_made_without_statistics(
+        session, make_store):
+    # A plan kept from before the table was analyzed must still find each key by the
+    # index, not read all of the store's rows and search the array for each (the
+    # ingestion batch's receipt check did, as `store_id = $1 AND update_id = ANY($2)`).
+    if session.connection().dialect.name != "postgresql":
+        pytest.skip("plans kept by prepared statements are PostgreSQL's")
+    store = make_store()
+    _receipts(session, store, [f"u{i}" for i in range(3000)])
+    from oss_server.services.batch_reads import _sql
+    sql = _sql(_RECEIPTS, session.connection().dialect, 1)
+    numbered = sql.replace("%s", "$1", 1).replace("%s", "$2", 1)
+    session.execute(text("SET LOCAL plan_cache_mode = force_generic_plan"))
+    session.execute(text(f"PREPARE keyed_probe(text[], int) AS {numbered}"))
+    try:
+        plan = "\n".join(session.execute(text(
+            f"EXPLAIN EXECUTE keyed_probe(ARRAY['u1'], {int(store.id)})")).scalars())
+    finally:
+        session.execute(text("DEALLOCATE keyed_probe"))
+    condition = plan.split("Index Cond:")[1].splitlines()[0]
+    assert "store_id" in condition and "update_id" in condition, plan
+    assert "Filter" not in plan, plan
