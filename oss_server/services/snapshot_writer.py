@@ -32,9 +32,9 @@ _ACTIVITY = Activity.__table__
 # reads what this one wrote, so an older snapshot can never be written over a newer one
 # that committed in between (READ COMMITTED would let both pass the staleness check).
 _STORED_ORDERS = KeyedRead(_ORDERS, ("id", "order_key", "status", "occurred_at", "sequence"),
-                           "order_key", scoped=True, lock=True)
+                           "order_key", scoped=True, lock=True, replan=True)
 _STORED_LINES = KeyedRead(_ITEMS, ("order_id", "line_id", "status"), "order_id")
-_ORDER_IDS = KeyedRead(_ORDERS, ("order_key", "id"), "order_key", scoped=True)
+_ORDER_IDS = KeyedRead(_ORDERS, ("order_key", "id"), "order_key", scoped=True, replan=True)
 
 
 def ordering_key(occurred_at: datetime, sequence: int) -> tuple[datetime, int]:

@@ -134,3 +134,20 @@ def test_a_unique_key_read_probes_the_index_in_a_plan_made_without_statistics(
     condition = plan.split("Index Cond:")[1].splitlines()[0]
     assert "store_id" in condition and "update_id" in condition, plan
     assert "Filter" not in plan, plan
+
+
+def test_a_replanned_read_is_never_kept_as_a_prepared_statement(session, make_store):
+    # Kept, its plan would be the one made when the table was small (see KeyedRead).
+    if session.connection().dialect.name != "postgresql":
+        pytest.skip("prepared statements kept by the driver are PostgreSQL's")
+    store = make_store()
+    _orders(session, store, ["A"])
+    replanned = KeyedRead(Order.__table__, ("id",), "order_key", scoped=True, replan=True)
+    kept = KeyedRead(Order.__table__, ("id", "sequence"), "order_key", scoped=True)
+    for _ in range(8):
+        assert len(replanned.all(session, ["a"], store.id)) == 1
+        assert len(kept.all(session, ["a"], store.id)) == 1
+    prepared = session.execute(text("SELECT statement FROM pg_prepared_statements")).scalars()
+    prepared = list(prepared)
+    assert any(sql.startswith('SELECT id, sequence FROM') for sql in prepared), prepared
+    assert not any(sql.startswith("SELECT id FROM") for sql in prepared), prepared
