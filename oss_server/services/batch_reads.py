@@ -81,8 +81,8 @@ class KeyedRead:
                 # psycopg prepares a statement run five times, and the server may then
                 # keep one generic plan for the connection's life. Made while a new
                 # store's orders had no statistics, that plan scanned all of them and
-                # searched the 500 keys for each row: 65-106 ms a batch after 80 batches,
-                # the rate down from 5,900 to 1,800 updates/s. Planned with the keys as
+                # searched the 500 keys for each row: 63-106 ms a batch by the 60th, the
+                # rate down from 5,900 to 1,800 updates/s by the 80th. Planned with the keys as
                 # a constant the search is hashed (2-5 ms over the same rows), and with
                 # statistics the unique index is used; planning costs about 0.2 ms.
                 cursor.execute(sql, args, prepare=False)
