@@ -42,8 +42,8 @@ class KeyedRead:
         # on PostgreSQL each key is then one probe of it (see _probes). With another such
         # index a plan made on a near-empty table may probe that one and filter instead.
         self.probe = unique and scoped and not lock
-        # Planned anew at every run on PostgreSQL, never kept as a prepared statement: for
-        # a table with other indexes that lead with store_id (orders), see send.
+        # Planned anew at every run on PostgreSQL (send): for a table with other indexes
+        # that lead with store_id (orders), where a probe could take the wrong one.
         self.replan = replan
 
     def all(self, session: Session, values, store_id: int | None = None) -> list[tuple]:
@@ -62,29 +62,27 @@ class KeyedRead:
         connection = session.connection()
         dialect = connection.dialect
         postgresql = dialect.name == "postgresql"
+        markers = 1  # PostgreSQL takes the keys as one array
         if not postgresql:
-            args = padded(values)
+            keys = padded(values)
+            markers = len(keys)
+            args = [store_id, *keys] if self.scoped else keys
         elif self.probe:
-            # A key named twice would be probed, and its row returned, twice.
-            args = [list(dict.fromkeys(values))]
+            # The probe's markers come array first; a key named twice would be probed,
+            # and its row returned, twice.
+            args = [list(dict.fromkeys(values)), store_id]
         else:
-            args = [values]
-        sql = _sql(self, dialect, 1 if postgresql else len(args))
-        if self.probe and postgresql:
-            args.append(store_id)
-        elif self.scoped:
-            args.insert(0, store_id)
+            args = [store_id, values] if self.scoped else [values]
+        sql = _sql(self, dialect, markers)
         # The pooled DBAPI connection, in the transaction the session has open.
         cursor = connection.connection.cursor()
         with _as_core_errors(connection, sql, args, cursor):
             if postgresql and self.replan:
-                # psycopg prepares a statement run five times, and the server may then
-                # keep one generic plan for the connection's life. Made while a new
-                # store's orders had no statistics, that plan scanned all of them and
-                # searched the 500 keys for each row: 63-106 ms a batch by the 60th, the
-                # rate down from 5,900 to 1,800 updates/s by the 80th. Planned with the keys as
-                # a constant the search is hashed (2-5 ms over the same rows), and with
-                # statistics the unique index is used; planning costs about 0.2 ms.
+                # Never kept prepared, so no generic plan made before the table had
+                # statistics can stay (see _probes). For a new store's orders such a
+                # plan scanned them all: 63-106 ms a batch by the 60th. Planned with the
+                # keys as a constant that search is hashed (2-5 ms), and with statistics
+                # the unique index is used; planning costs about 0.2 ms.
                 cursor.execute(sql, args, prepare=False)
             else:
                 cursor.execute(sql, args)

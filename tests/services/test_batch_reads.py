@@ -6,7 +6,7 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
 from oss_server.models import Order, OrderItem, UpdateReceipt
-from oss_server.services.batch_reads import KeyedRead, ahead
+from oss_server.services.batch_reads import KeyedRead, _sql, ahead
 from oss_server.services.bulk_sql import insert_rows
 from oss_server.services.snapshot_writer import SnapshotWriter
 
@@ -90,7 +90,6 @@ def test_the_writer_reads_keys_the_early_read_did_not_cover(session, make_store)
     assert writer.state("b").key == (WHEN.astimezone(timezone.utc), 3)
 
 
-
 _RECEIPTS = KeyedRead(UpdateReceipt.__table__, ("update_id", "outcome"), "update_id",
                       scoped=True, unique=True)
 
@@ -121,7 +120,6 @@ def test_a_unique_key_read_probes_the_index_in_a_plan_made_without_statistics(
         pytest.skip("plans kept by prepared statements are PostgreSQL's")
     store = make_store()
     _receipts(session, store, [f"u{i}" for i in range(3000)])
-    from oss_server.services.batch_reads import _sql
     sql = _sql(_RECEIPTS, session.connection().dialect, 1)
     numbered = sql.replace("%s", "$1", 1).replace("%s", "$2", 1)
     session.execute(text("SET LOCAL plan_cache_mode = force_generic_plan"))
