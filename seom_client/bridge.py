@@ -1,0 +1,230 @@
+"""The site's shared stack controller: the controller plus a small HTTP bridge (SPEC §7a).
+
+One workstation of a shop runs ``seom-client serve``; every other workstation, and an
+order manager written in any language, hands its events to this process with one HTTP
+call. The bridge owns the site's one queue, one label memory and one sequence.
+
+Why the standard library's threaded HTTP server: a shop's LAN sends a few events a second
+at most, every request ends in an fsync of the queue (milliseconds), and the client must
+stay ``requests``-only. Figures are in docs/performance.md.
+"""
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import json
+import logging
+import socket
+import threading
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from .client import Client, FireResult
+from .errors import ConfigError, EventError, SeomClientError, UpdateError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_LISTEN = "127.0.0.1:8765"
+MAX_BODY = 1024 * 1024
+
+
+def parse_listen(listen: str) -> tuple[str, int]:
+    """Split ``HOST:PORT`` (``[v6]:PORT`` too); raise ConfigError when it is not one."""
+    host, sep, port = listen.rpartition(":")
+    if not sep or not port.isdecimal() or not 0 <= int(port) <= 65535:
+        raise ConfigError(f"--listen takes HOST:PORT, got {listen!r}")
+    host = host.strip("[]") or "127.0.0.1"
+    return host, int(port)
+
+
+def is_loopback(host: str) -> bool:
+    """Tell whether a listen address only accepts connections from this machine."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def fire_answer(result: FireResult) -> dict[str, Any]:
+    """Return the JSON answer to a fire: queued, the update id and each label's change."""
+    changes: list[dict[str, Any]] = []
+    if result.order_status is not None:
+        before, after = result.order_status
+        changes.append({"level": "order", "before": before, "after": after})
+    for line_id, (before, after) in sorted(result.items.items()):
+        changes.append({"level": "item", "line_id": line_id, "before": before, "after": after})
+    update_id = result.update.get("update_id") if result.update else None
+    return {"queued": result.queued, "update_id": update_id, "changes": changes,
+            "reason": result.reason}
+
+
+class BridgeError(Exception):
+    """A request the bridge refuses, with its HTTP status and error code."""
+
+    def __init__(self, status: int, code: str, message: str):
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+class Bridge:
+    """Answers the bridge's routes for one Client; serialises every change of the memory."""
+
+    def __init__(self, client: Client, token: str | None):
+        self.client = client
+        self.token = token or None
+        # Two workstations firing on the same order must decide "did a label change?" one
+        # after the other, or both would queue. One lock is enough: each fire is a short
+        # read and one durable write, and the queue serialises its writes anyway.
+        self._fire_lock = threading.Lock()
+
+    def authorized(self, header: str | None) -> bool:
+        """Tell whether the Authorization header carries the bridge token (constant time)."""
+        if self.token is None:
+            return True
+        scheme, _, value = (header or "").partition(" ")
+        return scheme.lower() == "bearer" and hmac.compare_digest(
+            value.strip().encode(), self.token.encode())
+
+    def fire(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Fire an event on the site's memory; answer once the update (if any) is durable."""
+        event, order = body.get("event"), body.get("order")
+        if not isinstance(event, str) or not isinstance(order, dict):
+            raise BridgeError(400, "bad_request", "give 'event' (a string) and 'order' (an object)")
+        unknown = set(body) - {"event", "order", "items", "label", "notify_customer"}
+        if unknown:
+            raise BridgeError(400, "bad_request", f"unknown fields: {', '.join(sorted(unknown))}")
+        items = body.get("items")
+        if items is not None and not isinstance(items, list):
+            raise BridgeError(400, "bad_request", "'items' must be a list of line ids")
+        notify = body.get("notify_customer")
+        if notify is not None and not isinstance(notify, bool):
+            raise BridgeError(400, "bad_request", "'notify_customer' must be true or false")
+        with self._fire_lock:
+            result = self.client.fire(event, order, items, label=body.get("label"),
+                                      notify_customer=notify)
+        return fire_answer(result)
+
+    def enqueue(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Queue a full UPDATE or ``{"order": …}``; answer once it is durable."""
+        with self._fire_lock:
+            filled = self.client.enqueue(body)
+        return {"update_id": filled["update_id"]}
+
+    def order(self, number: str) -> dict[str, Any]:
+        """Return what the site's memory holds for an order."""
+        remembered = self.client.remembered(number)
+        if remembered is None:
+            raise BridgeError(404, "not_found", "the site's memory holds no such order")
+        return remembered
+
+
+class _Handler(BaseHTTPRequestHandler):
+    """One request: authorise, read at most 1 MiB of JSON, route, answer JSON."""
+
+    server: BridgeHTTPServer
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self) -> None:  # noqa: N802 - the name http.server looks up
+        self._answer(self._get)
+
+    def do_POST(self) -> None:  # noqa: N802
+        self._answer(self._post)
+
+    def _get(self) -> dict[str, Any]:
+        path = urlsplit(self.path).path
+        if path == "/v1/status":
+            return self.server.bridge.client.status()
+        if path.startswith("/v1/orders/") and len(path) > len("/v1/orders/"):
+            return self.server.bridge.order(unquote(path[len("/v1/orders/"):]))
+        raise BridgeError(404, "not_found", "no such route")
+
+    def _post(self) -> dict[str, Any]:
+        path = urlsplit(self.path).path
+        routes = {"/v1/fire": self.server.bridge.fire, "/v1/enqueue": self.server.bridge.enqueue}
+        if path not in routes:
+            raise BridgeError(404, "not_found", "no such route")
+        return routes[path](self._json_body())
+
+    def _json_body(self) -> dict[str, Any]:
+        try:
+            length = int(self.headers.get("Content-Length", ""))
+        except ValueError:
+            raise BridgeError(411, "length_required", "send a Content-Length") from None
+        if length > MAX_BODY or length < 0:
+            self.close_connection = True  # the body is not read; the connection can't go on
+            raise BridgeError(413, "too_large", "the body is over 1 MiB")
+        raw = self.rfile.read(length)
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            raise BridgeError(400, "invalid_json", "the body is not JSON") from None
+        if not isinstance(body, dict):
+            raise BridgeError(400, "invalid_json", "the body must be a JSON object")
+        return body
+
+    def _answer(self, route: Any) -> None:
+        status, payload = 200, None
+        try:
+            if not self.server.bridge.authorized(self.headers.get("Authorization")):
+                self.close_connection = True
+                raise BridgeError(401, "unauthorized", "the bridge token is missing or wrong")
+            payload = route()
+        except BridgeError as exc:
+            status, payload = exc.status, {"error": {"code": exc.code, "message": exc.message}}
+        except (EventError, UpdateError) as exc:
+            # Refusals name the field, never the value (the client's errors are built so).
+            status, payload = 400, {"error": {"code": _code(exc), "message": str(exc)}}
+        except SeomClientError as exc:
+            log.error("bridge request failed: %s", exc)
+            status, payload = 503, {"error": {"code": "unavailable", "message": str(exc)}}
+        except Exception:  # noqa: BLE001 - one bad request must not stop the site's bridge
+            log.exception("bridge request failed")
+            status, payload = 500, {"error": {"code": "internal", "message": "internal error"}}
+        data = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - base signature
+        # Paths carry order numbers at most, never tokens or bodies.
+        log.debug("bridge %s - %s", self.address_string(), format % args)
+
+
+def _code(exc: Exception) -> str:
+    """Return the error code of a refused fire or enqueue."""
+    if isinstance(exc, EventError):
+        return "unknown_event"
+    if type(exc).__name__ == "SensitiveDataError":
+        return "refused_data"
+    return "bad_request"
+
+
+class BridgeHTTPServer(ThreadingHTTPServer):
+    """A threaded HTTP server that answers the bridge's routes."""
+
+    daemon_threads = True
+    block_on_close = False
+
+    def __init__(self, address: tuple[str, int], bridge: Bridge):
+        if ":" in address[0]:
+            self.address_family = socket.AF_INET6
+        super().__init__(address, _Handler)
+        self.bridge = bridge
+
+
+def make_server(client: Client, listen: str = DEFAULT_LISTEN,
+                token: str | None = None) -> BridgeHTTPServer:
+    """Return a bridge server bound to ``listen``; refuse a non-loopback address without a token."""
+    host, port = parse_listen(listen)
+    if not token and not is_loopback(host):
+        raise ConfigError("serve listens beyond this machine only with a bridge token "
+                          "(seom-client config set bridge_token TOKEN)")
+    return BridgeHTTPServer((host, port), Bridge(client, token))

@@ -1,0 +1,152 @@
+"""The site's bridge (`seom-client serve`): one queue, one memory, one sequence per site."""
+
+import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import requests
+
+from seom_client.bridge import make_server
+from seom_client.errors import ConfigError, EventError, UpdateError
+from seom_client.remote import BridgeUnavailableError, RemoteSite
+
+from .conftest import make_order
+
+TOKEN = "bridge-token-for-tests"
+
+
+@pytest.fixture
+def site(make_client, receiver):
+    """A bridge on a loopback port in front of a Client that sends to the receiver."""
+    client = make_client(receiver.url)
+    server = make_server(client, "127.0.0.1:0", token=TOKEN)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                              daemon=True)
+    thread.start()
+    host, port = server.server_address[:2]
+    yield client, f"http://{host}:{port}"
+    server.shutdown()
+    server.server_close()
+
+
+def _post(url, path, body, token=TOKEN):
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return requests.post(url + path, json=body, headers=headers, timeout=30)
+
+
+def test_three_workstations_firing_at_once_queue_one_update_per_change(site, receiver):
+    client, url = site
+    orders = [make_order(str(n)) for n in range(2001, 2006)]
+    events = ["Order Approve", "Order Pack", "Order Set Actual Ship Date"]
+
+    def workstation(_):
+        remote = RemoteSite(url, TOKEN)
+        answers = []
+        for event in events:
+            for order in orders:
+                answers.append(remote.fire(event, order))
+        return answers
+
+    with ThreadPoolExecutor(3) as pool:
+        answers = [a for batch in pool.map(workstation, range(3)) for a in batch]
+
+    queued = [a for a in answers if a["queued"]]
+    # Each (event, order) changes a label once for the site, however many fire it.
+    per_order = {}
+    for answer in queued:
+        per_order.setdefault(answer["update_id"], answer)
+    assert len(queued) == len(per_order)
+    expected = sum(1 for e in events for _ in orders if client.config.rule(e).notify
+                   and (client.config.rule(e).order_status or client.config.rule(e).item_status))
+    assert len(queued) == expected
+    assert client.flush(timeout=30)
+    assert all(count == 1 for count in receiver.applied.values())
+    for order in orders:
+        sequences = receiver.sequence_by_order[order["order_number"]]
+        assert sequences == sorted(sequences), "the site's sequence went backwards"
+    # A fourth fire of the same event from the same file changes nothing.
+    again = RemoteSite(url, TOKEN).fire(events[-1], orders[0])
+    assert again["queued"] is False
+
+
+def test_the_token_is_required_and_compared(site):
+    _, url = site
+    order = make_order("3001")
+    assert _post(url, "/v1/fire", {"event": "Order Approve", "order": order},
+                 token=None).status_code == 401
+    wrong = _post(url, "/v1/fire", {"event": "Order Approve", "order": order}, token="nope")
+    assert wrong.status_code == 401
+    assert wrong.json()["error"]["code"] == "unauthorized"
+    assert requests.get(url + "/v1/status", timeout=10).status_code == 401
+
+
+def test_bad_requests_get_a_json_error_and_change_nothing(site):
+    client, url = site
+    unknown = _post(url, "/v1/fire", {"event": "Order Teleport", "order": make_order("3002")})
+    assert unknown.status_code == 400
+    assert unknown.json()["error"]["code"] == "unknown_event"
+    no_order = _post(url, "/v1/fire", {"event": "Order Approve"})
+    assert no_order.status_code == 400
+    not_json = requests.post(url + "/v1/fire", data=b"{nope",
+                             headers={"Authorization": f"Bearer {TOKEN}",
+                                      "Content-Type": "application/json"}, timeout=10)
+    assert not_json.status_code == 400
+    assert not_json.json()["error"]["code"] == "invalid_json"
+    big = _post(url, "/v1/enqueue", {"order": make_order("3003"), "pad": "x" * (1024 * 1024)})
+    assert big.status_code == 413
+    assert client.status()["pending"] == 0
+
+
+def test_card_numbers_are_refused_with_the_field_named(site, tmp_path):
+    client, url = site
+    order = make_order("3004")
+    order["items"][0]["name"] = "Gift for 4111 1111 1111 1111"
+    answer = _post(url, "/v1/fire", {"event": "Order Approve", "order": order})
+    assert answer.status_code == 400
+    assert "order.items.0.name" in answer.json()["error"]["message"]
+    assert "4111" not in answer.text
+    for path in tmp_path.rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            assert b"4111 1111" not in data and b"4111111111111111" not in data, path
+    assert client.status()["pending"] == 0
+
+
+def test_status_and_memory_are_the_sites(site):
+    client, url = site
+    remote = RemoteSite(url, TOKEN)
+    answer = remote.fire("Order Approve", make_order("3005"))
+    assert answer["queued"] is True
+    assert answer["changes"][0]["level"] == "order"
+    assert remote.status()["pending"] == client.status()["pending"] == 1
+    remembered = remote.remembered("3005")
+    assert remembered is not None and "Approved" in json.dumps(remembered)
+    assert remote.remembered("no-such-order") is None
+    enqueued = remote.enqueue({"order": make_order("3006", status="Shipped")})
+    assert enqueued["update_id"]
+
+
+def test_remote_errors_are_plain(site):
+    _, url = site
+    remote = RemoteSite(url, TOKEN)
+    with pytest.raises(EventError):
+        remote.fire("Order Teleport", make_order("3007"))
+    with pytest.raises(UpdateError):
+        remote.fire("Order Approve", {"status": "x"})
+    with pytest.raises(BridgeUnavailableError, match="token"):
+        RemoteSite(url, "wrong").status()
+
+
+def test_an_unreachable_bridge_fails_loudly():
+    remote = RemoteSite("http://127.0.0.1:9", TOKEN, timeout_s=2)
+    with pytest.raises(BridgeUnavailableError, match="cannot be reached"):
+        remote.fire("Order Approve", make_order("3008"))
+
+
+def test_serve_refuses_other_machines_without_a_token(make_client):
+    client = make_client()
+    with pytest.raises(ConfigError, match="bridge token"):
+        make_server(client, "0.0.0.0:0", token=None)
+    server = make_server(client, "127.0.0.1:0", token=None)  # loopback: allowed
+    server.server_close()
