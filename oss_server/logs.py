@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 import re
 
+from seom_client.screening import CARD_RUN
+
 _SECRET_NAMES = (r"password|passwd|passphrase|secret|token|api[_-]?key|apikey|cookie|session"
                  r"|verifier|zip|postal|email|phone|otp|totp")
 # Each pattern with the characters it cannot match without (None: always run). Most
@@ -25,8 +27,8 @@ _PATTERNS = [
     # name=value and "name": "value" pairs whose name says secret (quoted values whole).
     (re.compile(r"(?i)((?:" + _SECRET_NAMES + r")[\"']?\s*[:=]\s*)"
                 r"(\"[^\"]*\"|'[^']*'|[^\s\"',;&]+)"), r"\1[redacted]", (":", "=")),
-    # Card-like digit runs: 13–19 digits, spaces or dashes between them allowed.
-    (re.compile(r"(?<!\d)\d(?:[ -]?\d){12,18}(?!\d)"), "[digits redacted]", None),
+    # Card-like digit runs: 13–19 digits with the screening's separators between them.
+    (CARD_RUN, "[digits redacted]", None),
     (re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+"), "[email redacted]", ("@",)),
 ]
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, timezone
 
-from ..security.cards import contains_card_number
+from .screening import contains_card_number
 from .fields import _CONTROL
 from .updates import SEQUENCE_MAX, UPDATE_ID
 
@@ -31,7 +31,7 @@ _DIGITS = b"0123456789"
 
 # Every field each object may hold (the schema refuses any other). Text fields and
 # their lengths are checked below; which of them the screening scans for card numbers
-# follows ``screening._NOT_SCANNED`` (identifiers are not scanned).
+# follows ``screening.NOT_SCANNED`` (order and tracking numbers, zip, phone are not).
 _UPDATE_KEYS = frozenset({"update_id", "sequence", "occurred_at", "notify_customer", "order",
                           "event"})
 _ORDER_KEYS = frozenset({"order_number", "status", "cart_order_number", "bill_to", "ship_to",
@@ -61,9 +61,9 @@ def fast_load(raw) -> dict | None:
     text = "".join(texts)
     if not text.isprintable() and _CONTROL.search(text):
         return None
-    # A line break joins the scanned values: it is not a card-number separator, so no
-    # match can span two values. An absent or null value joins as "".
-    scan = "\n".join(scanned)
+    # "|" joins the scanned values: it is not a card-number separator, so no match can
+    # span two values. An absent or null value joins as "".
+    scan = "|".join(scanned)
     if _may_hold_card(scan) and contains_card_number(scan):
         return None
     return data
@@ -192,7 +192,7 @@ def _items(raw, texts: list, scanned: list) -> list[dict]:
             raise _Unsure
         seen.add(line_id)
         texts += (line_id, sku or "", name or "", status or "")
-        scanned += (name or "", status or "")
+        scanned += (line_id, sku or "", name or "", status or "")
         data = dict(item)
         data["qty_ordered"], data["qty_shipped"], data["qty_needed"] = ordered, shipped, needed
         _date(data, "expected_ship_date")

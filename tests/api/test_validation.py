@@ -129,7 +129,7 @@ def test_card_number_in_text_is_rejected_and_not_echoed(api, path, session, capl
 def test_non_luhn_digits_and_identifiers_are_fine(api):
     update = make_update(order_number="4111111111111111")  # identifiers are not scanned
     update["order"]["items"][0]["name"] = "Part 1234 5678 9012 3456"  # fails Luhn
-    update["order"]["items"][0]["sku"] = "4111111111111111"
+    update["order"]["items"][0]["sku"] = "4006381334013"  # a barcode: passes Luhn, not a card
     assert api.results(update) == ["applied"]
 
 

@@ -1,7 +1,7 @@
 """Factor normalisation and the card-number scan."""
 import pytest
 
-from oss_server.security.cards import contains_card_number, luhn_ok
+from seom_client.screening import contains_card_number, luhn_ok
 from oss_server.security.factors import (hash_factors, matches, normalise_email,
                                          normalise_phone, normalise_zip, verifier_hashes)
 
