@@ -14,6 +14,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from ..models import Order, Store
 from ..resources import resource_dir
+from ..security.urls import mailto_href, safe_url, support_href
 from ..services import carriers, labels
 from .phrases import phrases
 
@@ -51,13 +52,6 @@ def tracking_links(store: Store, entries: list[dict]) -> list[dict]:
     return [{"number": link.number, "carrier": link.carrier, "url": link.url} for link in links]
 
 
-def _safe_url(value: str | None) -> str | None:
-    # Only web links reach an email: no javascript:, data: or mailto: smuggled in via settings.
-    if value and value.startswith(("https://", "http://")):
-        return value
-    return None
-
-
 def _items(snapshot: dict, name_of) -> tuple[list[dict], list[dict]]:
     shipped, needed = [], []
     for item in snapshot.get("items") or []:
@@ -92,7 +86,9 @@ def compose_status_email(store: Store, order: Order, update: dict, *, status_url
         "tracking": tracking_links(store, snapshot.get("tracking") or []),
         "status_url": status_url, "link_days": link_days,
         "accent": store.accent_color if _COLOUR.match(store.accent_color or "") else _DEFAULT_ACCENT,
-        "logo_url": _safe_url(store.logo_url), "support_url": _safe_url(store.support_url),
+        # Links from the store's settings pass the same gate as on its pages.
+        "logo_url": safe_url(store.logo_url), "support_url": support_href(store.support_url),
+        "support_email_href": mailto_href(store.support_email),
     }
     env = _templates()
     subject = words["subject"].format(store=store.name, number=number, status=status)

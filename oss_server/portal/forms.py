@@ -4,8 +4,10 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from wtforms import (BooleanField, EmailField, HiddenField, IntegerField, PasswordField,
                      StringField, TextAreaField, URLField)
-from wtforms.validators import DataRequired, EqualTo, Length, NoneOf, NumberRange, Optional
+from wtforms.validators import (DataRequired, EqualTo, Length, NoneOf, NumberRange, Optional,
+                                ValidationError)
 
+from ..security import urls
 from ..services.accounts import CARRIER_RULES_MAX_CHARS
 from ..services.passwords import MAX_LENGTH, MIN_LENGTH
 
@@ -79,6 +81,16 @@ class ActionForm(FlaskForm):
     """A button-only form (revoke, delete, rotate): carries the CSRF token."""
 
 
+def _address(parse):
+    """A field check by the shared address rules (the service checks the same again)."""
+    def check(_form, field):
+        try:
+            parse(field.data)
+        except urls.UnsafeValue as exc:
+            raise ValidationError(exc.message) from None
+    return check
+
+
 class StoreForm(FlaskForm):
     name = StringField("Store name", validators=[DataRequired(), Length(max=120)])
     # "new" would collide with the page that creates a store.
@@ -86,12 +98,18 @@ class StoreForm(FlaskForm):
                            ["new"], "That address is reserved; choose another.")],
                        description="Lower-case letters, digits and dashes; shoppers use "
                                    "/s/<slug>/. It cannot be changed later.")
-    support_email = EmailField("Support email", validators=[Optional(), Length(max=254)])
+    support_email = EmailField("Support email", validators=[
+        Optional(), Length(max=254), _address(urls.parse_email)])
     support_phone = StringField("Support phone", validators=[Optional(), Length(max=40)])
-    support_url = URLField("Support page", validators=[Optional(), Length(max=500)])
-    logo_url = URLField("Logo image address", validators=[Optional(), Length(max=500)])
-    accent_color = StringField("Accent colour", validators=[Optional(), Length(max=7)],
-                               description="#rrggbb, used for the shopper page header.")
+    support_url = StringField("Support page", validators=[
+        Optional(), Length(max=500), _address(urls.parse_support_link)],
+        description="An https:// address, or an email address.")
+    logo_url = URLField("Logo image address", validators=[
+        Optional(), Length(max=500), _address(urls.parse_web_url)],
+        description="An https:// address of the image.")
+    accent_color = StringField("Accent colour", validators=[
+        Optional(), Length(max=7), _address(urls.parse_colour)],
+        description="#rrggbb, used for the shopper page header.")
     allow_zip = BooleanField("Shoppers may verify with the billing ZIP/postal code")
     allow_email = BooleanField("Shoppers may verify with their email")
     allow_phone = BooleanField("Shoppers may verify with their phone")

@@ -77,7 +77,8 @@ def edit_store(slug):
         db.session.rollback()
         _show_errors(form, errors)
     return render_template("portal/store_form.html", form=form, store=store,
-                           action_form=ActionForm(), hint=store_admin.signing_secret_hint)
+                           action_form=ActionForm(), hint=store_admin.signing_secret_hint,
+                           stored_problems=store_admin.stored_problems(store))
 
 
 @bp.route("/stores/<slug>/delete", methods=["POST"])

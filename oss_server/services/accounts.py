@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session, object_session
 from ..errors import BadRequest, NotFound
 from ..mail.outbox import forget_shopper_recipients
 from ..models import Activity, ApiKey, Merchant, Order, Store, UpdateReceipt
+from ..security import urls
+from ..security.urls import UnsafeValue
 from . import throttle
 from .carriers import validate_carrier_rules
 from .orders import delete_orders_where
@@ -165,11 +167,14 @@ def _parse_name(value) -> str:
     return name
 
 
-def _parse_colour(value):
-    text = (value or "").strip()
-    if text and not re.match(r"^#[0-9a-fA-F]{6}$", text):
-        raise AccountError("Colours are #rrggbb.")
-    return text or None
+def _checked(parse):
+    # The address and colour rules live in security.urls, shared with the read side.
+    def check(value):
+        try:
+            return parse(value)
+        except UnsafeValue as exc:
+            raise AccountError(exc.message) from None
+    return check
 
 
 CARRIER_RULES_MAX_CHARS = 100_000
@@ -210,11 +215,11 @@ def carrier_rules_json(rules: list | None, indent: int | None = None) -> str:
 
 STORE_SETTINGS = {
     "name": _parse_name,
-    "support_email": _parse_text(254),
+    "support_email": _checked(urls.parse_email),
     "support_phone": _parse_text(40),
-    "support_url": _parse_text(500),
-    "logo_url": _parse_text(500),
-    "accent_color": _parse_colour,
+    "support_url": _checked(urls.parse_support_link),
+    "logo_url": _checked(urls.parse_web_url),
+    "accent_color": _checked(urls.parse_colour),
     "allow_zip": _parse_bool,
     "allow_email": _parse_bool,
     "allow_phone": _parse_bool,

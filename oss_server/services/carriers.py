@@ -14,6 +14,8 @@ import re
 from dataclasses import dataclass
 from urllib.parse import quote
 
+from ..security.urls import UnsafeValue, parse_web_url
+
 CARRIERS: dict[str, tuple[str, str]] = {
     # code: (display name, tracking URL; the number replaces {n})
     "ups": ("UPS", "https://www.ups.com/track?loc=en_US&tracknum={n}"),
@@ -292,6 +294,11 @@ def validate_carrier_rules(rules: list) -> list[dict]:
         if url is None or url and (not url.startswith("https://") or "{n}" not in url
                                    or len(url) > 500):
             raise ValueError(f"{name}: the URL must start with https:// and contain {{n}}.")
+        if url:
+            try:  # the shared address rules, with a stand-in for the tracking number
+                parse_web_url(url.replace("{n}", "0"), allow_local_http=False)
+            except UnsafeValue as exc:
+                raise ValueError(f"{name}: {exc.message}") from None
         if not isinstance(patterns, list) or len(patterns) > 10 or not all(
                 isinstance(p, str) and 4 <= len(p) <= 40 for p in patterns):
             raise ValueError(f"{name}: patterns are up to 10 masks of 4–40 characters.")

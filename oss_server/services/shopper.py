@@ -7,15 +7,19 @@ The functions read attributes only, so they take ORM objects and the rows of
 from __future__ import annotations
 
 from ..models import Order, Store
+from ..security.urls import mailto_href, safe_colour, safe_url, support_href
 from .carriers import link_for
 from .labels import label_text, shopper_label
 
 
 def store_view(store: Store) -> dict:
-    """Return the store's public branding and support contact."""
-    return {"name": store.name, "slug": store.slug, "support_email": store.support_email,
-            "support_phone": store.support_phone, "support_url": store.support_url,
-            "logo_url": store.logo_url, "accent_color": store.accent_color}
+    """Return the store's public branding and support contact (addresses that pass today)."""
+    # A row stored before the address rules is left out rather than shown as typed: the
+    # JSON lookup's embedders put these in href and src too.
+    return {"name": store.name, "slug": store.slug,
+            "support_email": store.support_email if mailto_href(store.support_email) else None,
+            "support_phone": store.support_phone, "support_url": support_href(store.support_url),
+            "logo_url": safe_url(store.logo_url), "accent_color": safe_colour(store.accent_color)}
 
 
 def order_view(store: Store, order: Order) -> dict:

@@ -6,6 +6,7 @@ import secrets
 from sqlalchemy.orm import Session
 
 from ..models import Store
+from ..security import urls
 from .accounts import AccountError, set_store_setting
 
 # During a rotation the order manager may still sign with the previous secret.
@@ -29,6 +30,15 @@ def apply_settings(session: Session, store: Store, values: dict) -> dict[str, st
     if not errors:
         session.flush()
     return errors
+
+
+def stored_problems(store: Store) -> dict[str, str]:
+    """Return {setting: message} for stored addresses and colours today's rules refuse.
+
+    Rows saved before the rules keep their values, but shopper pages and emails leave
+    them out (see security.urls); the portal asks the merchant to correct them.
+    """
+    return urls.stored_problems({name: getattr(store, name) for name in urls.CHECKED_SETTINGS})
 
 
 def rotate_signing_secret(session: Session, store: Store) -> str:

@@ -1,13 +1,15 @@
 """Headers, language and error pages shared by every shopper page."""
 from __future__ import annotations
 
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import quote, urlencode
 
 from flask import g, make_response, request, url_for
 from flask_babel import get_locale, refresh
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 
+from ..security.urls import (host_source, mailto_href, origin_source, safe_url, support_href,
+                             tel_href)
 from ..services.shopper_reads import ShopStore
 from . import bp
 from .context import StoreUnavailable, find_store, is_available
@@ -20,14 +22,18 @@ _LANGUAGE_QUERIES = [(code, name, urlencode({"lang": code})) for code, name in L
 
 
 def store_csp(store: ShopStore | None) -> str:
-    """CSP of a store's pages: no inline code; framing only by the store's own origins."""
-    frame = " ".join(store.allowed_origins) if store and store.allowed_origins else "'none'"
-    images = "'self'"
-    logo = urlsplit(store.logo_url) if store and store.logo_url else None
-    if logo and logo.scheme == "https" and logo.netloc:
-        images += f" https://{logo.netloc}"
-    return (f"default-src 'self'; img-src {images}; object-src 'none'; base-uri 'none'; "
-            f"form-action 'self'; frame-ancestors {frame}")
+    """CSP of a store's pages: no inline code; framing only by the store's own origins.
+
+    Only host sources re-built by :mod:`..security.urls` go in (``scheme://host[:port]``):
+    a stored value that would not pass today adds nothing, so no setting can add a
+    directive or a source of its own.
+    """
+    origins = [origin_source(o) for o in (store.allowed_origins or [])] if store else []
+    frame = " ".join(o for o in origins if o) or "'none'"
+    logo = host_source(store.logo_url) if store else None
+    images = f"'self' {logo}" if logo else "'self'"
+    return (f"default-src 'self'; script-src 'self'; img-src {images}; object-src 'none'; "
+            f"base-uri 'none'; form-action 'self'; frame-ancestors {frame}")
 
 
 @bp.before_request
@@ -57,6 +63,9 @@ def shop_context():
 
 for _name, _filter in FILTERS.items():
     bp.add_app_template_filter(_filter, _name)
+# Every href/src a page builds from a store's settings passes one of these.
+for _filter in (safe_url, support_href, mailto_href, tel_href):
+    bp.add_app_template_filter(_filter)
 bp.add_app_template_global(translated_format, FORMAT_NAME)
 
 

@@ -1,6 +1,8 @@
 """A store's accent colour, applied only where it keeps text readable (WCAG AA)."""
 from __future__ import annotations
 
+from ..security.urls import safe_colour
+
 DARK_TEXT = "#111827"
 WHITE = "#ffffff"
 
@@ -19,6 +21,7 @@ def contrast(a: str, b: str) -> float:
 
 def theme_css(accent: str | None) -> str:
     """Return CSS for the store's header, links and buttons in its accent colour."""
+    accent = safe_colour(accent)  # a row stored before the rule could hold any CSS
     if not accent:
         return "/* default colours */\n"
     if contrast(accent, WHITE) >= 4.5:
