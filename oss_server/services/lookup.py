@@ -18,9 +18,16 @@ from .orders import order_key
 _orders = Order.__table__
 # A lookup only needs the candidates' ids, keys and factor hashes: integers and strings,
 # which the drivers hand over as Core would, so the read runs on the driver's cursor.
-_CANDIDATES = ("SELECT id, order_key, zip_hash, email_hash, phone_hash, shopper_locale"
-               f" FROM {_orders.name} WHERE store_id = {{0}} AND (order_key = {{0}}"
-               " OR cart_key = {0})")
+_SELECT = ("SELECT id, order_key, zip_hash, email_hash, phone_hash, shopper_locale"
+           f" FROM {_orders.name} WHERE store_id = {{0}} AND ")
+# Each number on its own index: the order number on the unique (store_id, order_key), the
+# cart number on (store_id, cart_key). As one `order_key = ? OR cart_key = ?`, SQLite
+# without statistics (a database nobody ran ANALYZE on: every new install) chose the
+# (store_id, updated_at) index and read all the store's orders under the limiter's write
+# lock, so lookups slowed with the store's size. Two branches leave no other plan, on
+# both databases. The second skips the order the first found: no row comes twice.
+_CANDIDATES = (_SELECT + "order_key = {0} UNION ALL "
+               + _SELECT + "cart_key = {0} AND order_key <> {0}")
 _REMEMBER_LOCALE = f"UPDATE {_orders.name} SET shopper_locale = {{0}} WHERE id = {{0}}"
 
 
@@ -54,7 +61,8 @@ def lookup_order(db: Session | Connection, store, number: str, verifier: str,
     conn = db if isinstance(db, Connection) else db.connection()
     sql = _CANDIDATES.format(driver_mark(conn.dialect))
     candidates = [_Candidate._make(row)
-                  for row in driver_execute(conn, sql, [store.id, key, key], fetch=True)]
+                  for row in driver_execute(conn, sql, [store.id, key, store.id, key, key],
+                                             fetch=True)]
     # The order manager's own number wins over a cart number that happens to equal it.
     candidates.sort(key=lambda order: order.order_key != key)
     found = None
