@@ -1,28 +1,41 @@
 """The Client: the order manager's entry point (fire events, enqueue, status, controller thread)."""
 
+from __future__ import annotations
+
 import json
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
+from . import memory
 from .config import Config
 from .controller import Controller, controller_running
 from .errors import ControllerLockedError, EventError, UpdateError
-from .events import CHANGE_STATUS_EVENTS, STANDARD_EVENTS, apply_event, diff_labels, label_snapshot
+from .events import (CHANGE_STATUS_EVENTS, STANDARD_EVENTS, adopt_labels, apply_event,
+                     validate_label)
 from .queue import Queue
+from .updates import check_update, now_rfc3339
 
 
 @dataclass
 class FireResult:
-    """What fire() did: the new snapshot, the labels that changed, and whether an update was queued."""
+    """What fire() did: the new snapshot, the labels that changed, and whether an update was queued.
+
+    ``order_status`` is (before, after) when the order's label changed, ``items``
+    maps each changed line to (before, after); "before" is the label the client
+    remembers (the snapshot's own when it knows nothing of the order, told by
+    ``from_memory``).
+    """
 
     event: str
-    order: dict
-    order_status: tuple | None = None
-    items: dict = field(default_factory=dict)
+    order: dict[str, Any]
+    order_status: tuple[str | None, str] | None = None
+    items: dict[str, tuple[str | None, str]] = field(default_factory=dict)
     queued: bool = False
-    update: dict | None = None
+    update: dict[str, Any] | None = None
     reason: str = ""
+    from_memory: bool = False
 
     @property
     def changed(self):
@@ -37,7 +50,7 @@ class Client:
         if not isinstance(config, Config):
             config = Config.load(config)
         self.config = config
-        self.queue = Queue(config.resolved_queue_path())
+        self.queue = Queue(config.resolved_queue_path(), memory_days=config.memory_days)
         self._session = session
         self._rand = rand
         self._controller = None
@@ -52,58 +65,83 @@ class Client:
 
     # -- events ------------------------------------------------------------------------------
 
-    def fire(self, event, order, items=None, *, label=None, notify_customer=None):
-        """Apply a status event to an order snapshot; queue an update when one is due.
+    def fire(self, event: str, order: dict[str, Any], items: list[str] | None = None, *,
+             label: str | None = None, notify_customer: bool | None = None) -> FireResult:
+        """Apply a status event to an order; queue an update when a label changed.
 
+        The event starts from the labels the client last set on the order (its
+        memory), not from the snapshot's, which may be stale; everything else in
+        the update (lines, quantities, dates, tracking) comes from ``order``.
         ``items`` names the line ids an Item/Drop Ship event acts on (None: every
         line). ``label`` is the label the user just set, for the Change Status
-        events; without it the snapshot is taken to carry the new label already
-        and is compared with the labels last seen for that order.
+        events; without it the snapshot is taken to carry the new label already.
+        An update holding payment or street-address data is refused
+        (SensitiveDataError) before anything is written.
         """
         if event not in STANDARD_EVENTS:
             raise EventError(f"unknown event {event!r}")
         if not isinstance(order, dict) or not order.get("order_number"):
             raise UpdateError("the order snapshot needs an order_number")
+        if label is not None:
+            validate_label(label)
+            if label not in self.config.labels:
+                raise EventError(f"unknown label {label!r} (add it to the label list first)")
         if not self.config.use_status_updates:
             return FireResult(event, order, reason="status updates are switched off")
         rule = self.config.rule(event)
-        change = apply_event(event, rule, order, items, label)
-        number = order["order_number"]
-        if event in CHANGE_STATUS_EVENTS and label is None:
-            change = diff_labels(event, self.queue.get_labels(number), change.order)
-            if event == "Item Change Status":
-                change.order_status = None
-                if items is not None:
-                    wanted = {str(i) for i in items}
-                    change.items = {k: v for k, v in change.items.items() if k in wanted}
-        result = FireResult(event, change.order, change.order_status, change.items)
-        if not result.changed:
-            result.reason = "no label changed"
-            return result
-        labels = {number: label_snapshot(change.order)}
-        if not rule.notify:
-            result.reason = "the event's notify flag is off"
-            self.queue.put_labels(number, labels[number])
-            return result
-        update = {"event": event, "order": change.order}
-        if notify_customer is not None:
-            update["notify_customer"] = bool(notify_customer)
-        result.update = self.queue.enqueue_many([update], labels=labels)[0]
-        result.queued = True
-        self._wake()
+        # The decision (did a label change?) and its writes share one transaction: two
+        # processes firing on the same order decide one after the other.
+        with self.queue.transaction() as conn:
+            remembered = self.queue.recall(conn, order["order_number"])
+            base = memory.overlay(order, remembered)
+            if event in CHANGE_STATUS_EVENTS and label is None:
+                change = adopt_labels(event, base, order, items,
+                                      remembered.labels() if remembered else None)
+            else:
+                change = apply_event(event, rule, base, items, label)
+            result = FireResult(event, change.order, change.order_status, change.items,
+                                from_memory=remembered is not None)
+            update: dict[str, Any] = {"event": event, "order": change.order}
+            if notify_customer is not None:
+                update["notify_customer"] = bool(notify_customer)
+            check_update(update)  # card and street data refused before any write
+            if not result.changed:
+                result.reason = "no label changed"
+            elif not rule.notify:
+                result.reason = "the event's notify flag is off"
+            else:
+                result.update = self.queue.insert(conn, [update])[0]
+                result.queued = True
+            self.queue.remember(conn, [(change.order, result.update)])
+        if result.queued:
+            self._wake()
         return result
 
-    def enqueue(self, update):
-        """Queue a raw update durably; fill update_id, sequence and occurred_at when absent."""
-        filled = self.queue.enqueue(update)
+    def enqueue(self, update: dict[str, Any]) -> dict[str, Any]:
+        """Queue a raw update durably; fill update_id, sequence and occurred_at when absent.
+
+        Its labels become the ones the client remembers for the order. An update
+        holding payment or street-address data is refused (SensitiveDataError)
+        before anything is written.
+        """
+        return self.enqueue_many([update])[0]
+
+    def enqueue_many(self, updates: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Queue several raw updates in one durable transaction (all or none)."""
+        filled = self.queue.enqueue_many(updates, remember=True)
         self._wake()
         return filled
 
-    def enqueue_many(self, updates):
-        """Queue several raw updates in one durable transaction."""
-        filled = self.queue.enqueue_many(updates)
-        self._wake()
-        return filled
+    def remembered(self, order_number: str) -> dict[str, Any] | None:
+        """Return what the client holds for an order (labels, last update, times), or None."""
+        found = self.queue.remembered(order_number)
+        if found is None:
+            return None
+        return {"order_number": found.order_number, "status": found.status,
+                "items": dict(found.items), "last_update": found.last_update,
+                "last_fired_at": now_rfc3339(found.touched_at),
+                "forgotten_after": now_rfc3339(found.touched_at
+                                               + self.config.memory_days * memory.DAY_S)}
 
     # -- status and dead letters -------------------------------------------------------------
 

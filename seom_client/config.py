@@ -1,7 +1,10 @@
 """The client configuration: destination, key, queue location, labels and event table."""
 
+from __future__ import annotations
+
 import json
 import os
+import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,12 +27,43 @@ TUNABLES = {
     "pause_recheck_s": 60.0,    # how often a paused queue re-tries the receiver
     "heartbeat_s": 5.0,         # how often a running controller says it is alive
     "idle_poll_s": 0.5,         # how often an idle controller looks for new updates
+    "memory_days": 180,         # orders no event touched for this long are forgotten
 }
+SECRET_KEYS = ("api_key", "signing_secret", "bridge_token")  # masked by `config show`
+BOOL_WORDS = {"true": True, "on": True, "yes": True, "1": True,
+              "false": False, "off": False, "no": False, "0": False}
 
 
-def default_config_path():
-    """Return the config path from $SEOM_CLIENT_CONFIG or ./seom-client.json."""
-    return Path(os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG_NAME)
+def mask(secret: str) -> str:
+    """Return a secret as people may see it: an OSS key keeps its key id, the rest is hidden."""
+    parts = secret.split("_")
+    if len(parts) >= 3 and parts[0] == "oss":
+        return f"oss_{parts[1]}_…(hidden)"
+    return f"…(hidden, {len(secret)} characters)"
+
+
+def user_config_dir() -> Path:
+    """Return this platform's per-user folder for the client's config and queue.
+
+    %APPDATA%\\seom-client on Windows, ~/Library/Application Support/seom-client on
+    macOS, $XDG_CONFIG_HOME/seom-client (default ~/.config/seom-client) elsewhere.
+    """
+    home = Path.home()
+    if sys.platform == "win32":
+        base = Path(os.environ.get("APPDATA") or home / "AppData" / "Roaming")
+    elif sys.platform == "darwin":
+        base = home / "Library" / "Application Support"
+    else:
+        base = Path(os.environ.get("XDG_CONFIG_HOME") or home / ".config")
+    return base / "seom-client"
+
+
+def default_config_path() -> Path:
+    """Return $SEOM_CLIENT_CONFIG, else ./seom-client.json when it exists, else the per-user file."""
+    if os.environ.get(CONFIG_ENV):
+        return Path(os.environ[CONFIG_ENV])
+    local = Path(DEFAULT_CONFIG_NAME)
+    return local if local.exists() else user_config_dir() / DEFAULT_CONFIG_NAME
 
 
 def endpoint_url(url, generic_cart=False):
@@ -66,6 +100,7 @@ class Config:
     generic_cart: bool = False
     queue_path: str | None = None
     use_status_updates: bool = True
+    bridge_token: str | None = None
     labels: list = field(default_factory=list)
     events: dict = field(default_factory=dict)
     settings: dict = field(default_factory=lambda: dict(TUNABLES))
@@ -100,7 +135,7 @@ class Config:
         if not isinstance(data, dict):
             raise ConfigError("the config must be a JSON object")
         known = {"url", "api_key", "signing_secret", "generic_cart", "queue_path",
-                 "use_status_updates", "labels", "events", *TUNABLES}
+                 "use_status_updates", "bridge_token", "labels", "events", *TUNABLES}
         unknown = set(data) - known
         if unknown:
             raise ConfigError(f"unknown config keys: {', '.join(sorted(unknown))}")
@@ -123,11 +158,14 @@ class Config:
                     raise ConfigError(f"{key} must be a number") from None
         if not 1 <= settings["batch_max_updates"] <= MAX_BATCH:
             raise ConfigError(f"batch_max_updates must be 1-{MAX_BATCH}")
+        if settings["memory_days"] < 1:
+            raise ConfigError("memory_days must be at least 1")
         return cls(url=data["url"], api_key=data["api_key"],
                    signing_secret=data.get("signing_secret") or None,
                    generic_cart=bool(data.get("generic_cart", False)),
                    queue_path=data.get("queue_path"),
                    use_status_updates=bool(data.get("use_status_updates", True)),
+                   bridge_token=data.get("bridge_token") or None,
                    labels=labels, events=events, settings=settings,
                    path=Path(path) if path else None)
 
@@ -135,10 +173,49 @@ class Config:
         """Return the JSON form written to the config file."""
         data = {"url": self.url, "api_key": self.api_key,
                 "signing_secret": self.signing_secret, "generic_cart": self.generic_cart,
-                "queue_path": self.queue_path, "use_status_updates": self.use_status_updates}
+                "queue_path": self.queue_path, "use_status_updates": self.use_status_updates,
+                "bridge_token": self.bridge_token}
         data.update(self.settings)
         data["labels"] = list(self.labels)
         data["events"] = {name: rule.to_dict() for name, rule in self.events.items()}
+        return data
+
+    def with_value(self, key: str, text: str) -> Config:
+        """Return a copy with one setting changed from its command-line text, validated.
+
+        Labels and events are carried over untouched; they have commands of their own.
+        """
+        if key in ("labels", "events"):
+            raise ConfigError(f"change {key} with 'seom-client {key} ...'")
+        data = self.to_dict()
+        if key not in data:
+            raise ConfigError(f"unknown setting {key!r} (see 'seom-client config show')")
+        current = data[key]
+        if key in ("generic_cart", "use_status_updates"):
+            word = text.strip().lower()
+            if word not in BOOL_WORDS:
+                raise ConfigError(f"{key} must be on or off, got {text!r}")
+            data[key] = BOOL_WORDS[word]
+        elif isinstance(current, (int, float)) and not isinstance(current, bool):
+            try:
+                data[key] = type(current)(text)
+            except ValueError:
+                raise ConfigError(f"{key} must be a number, got {text!r}") from None
+        else:
+            data[key] = text or None  # an empty value clears an optional setting
+        changed = Config.from_dict(data, path=self.path)
+        if key in TUNABLES and changed.settings[key] <= 0:
+            raise ConfigError(f"{key} must be greater than 0")
+        return changed
+
+    def shown(self) -> dict:
+        """Return the settings for people to read, secrets masked, labels and events counted."""
+        data = self.to_dict()
+        for key in SECRET_KEYS:
+            if data.get(key):
+                data[key] = mask(data[key])
+        data["labels"] = f"{len(self.labels)} labels"
+        data["events"] = f"{len(self.events)} events"
         return data
 
     def save(self, path=None):
@@ -173,6 +250,11 @@ class Config:
             return (base / os.path.expanduser(self.queue_path)).resolve()
         stem = self.path.stem if self.path else "seom-client"
         return (base / f"{stem}.stack.sqlite").resolve()
+
+    @property
+    def memory_days(self):
+        """Return how many days an order no event touched stays in the client's memory."""
+        return self.settings["memory_days"]
 
     def setting(self, name):
         """Return a tunable's value."""

@@ -130,23 +130,39 @@ def apply_event(event, rule, order, items=None, label=None):
     return change
 
 
-def label_snapshot(order):
-    """Return the labels of an order as {'order': status, 'items': {line_id: status}}."""
-    return {"order": order.get("status"),
-            "items": {str(i.get("line_id")): i.get("status") for i in order.get("items") or []}}
+def adopt_labels(event, base, order, items=None, before=None):
+    """Return the Change of a Change Status event fired without a label.
 
-
-def diff_labels(event, before, order):
-    """Return a Change comparing a stored label snapshot with an order."""
-    after = label_snapshot(order)
-    change = Change(event, order)
-    if before is None:
-        before = {"order": None, "items": {}}
-    if before["order"] != after["order"]:
-        change.order_status = (before["order"], after["order"])
-    for line_id, status in after["items"].items():
-        if before["items"].get(line_id) != status:
-            change.items[line_id] = (before["items"].get(line_id), status)
+    The user has set the new label in the order manager, so the snapshot ``order``
+    carries it: the order's label (Order Change Status) or the named lines' labels
+    (Item Change Status) are taken from it onto ``base``, the snapshot with the
+    labels the client remembers; every other label stays as remembered. ``before``
+    is that memory's labels, None when the client knows nothing of the order: then
+    every label taken counts as changed, so a first event reaches the receiver.
+    """
+    new = copy.deepcopy(base)
+    change = Change(event, new)
+    if event == "Order Change Status":
+        label = order.get("status")
+        old = before["order"] if before else None
+        if label is not None:
+            validate_label(label)
+            if label != old:
+                change.order_status = (old, label)
+            new["status"] = label
+        return change
+    given = {str(line.get("line_id")): line.get("status")
+             for line in order.get("items") or [] if isinstance(line, dict)}
+    for line in _targets(event, new, items):
+        line_id = str(line.get("line_id"))
+        label = given.get(line_id)
+        if label is None:
+            continue
+        validate_label(label)
+        old = before["items"].get(line_id) if before else None
+        if label != old:
+            change.items[line_id] = (old, label)
+        line["status"] = label
     return change
 
 

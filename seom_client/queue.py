@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import memory
 from .errors import QueueError, UpdateError
 from .updates import ENVELOPE, MAX_BODY, check_update, encode, fill, now_rfc3339
 
@@ -53,7 +54,6 @@ CREATE INDEX IF NOT EXISTS updates_waiting ON updates (order_number, id)
 -- Files of earlier versions indexed every row by order: updates_waiting replaces it.
 DROP INDEX IF EXISTS updates_order;
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
-CREATE TABLE IF NOT EXISTS last_labels (order_number TEXT PRIMARY KEY, labels TEXT NOT NULL);
 """
 
 
@@ -72,9 +72,10 @@ class Record:
 class Queue:
     """A durable update queue in one SQLite file, safe across threads, processes and fork()."""
 
-    def __init__(self, path, *, busy_timeout_s=30.0):
+    def __init__(self, path, *, busy_timeout_s=30.0, memory_days=180):
         self.path = Path(path)
         self.busy_timeout_s = busy_timeout_s
+        self.memory_days = memory_days  # orders untouched this long are forgotten
         # The lock belongs to the process that made it: first use by several threads at
         # once must find it in place (a None pid would let each install its own RLock).
         self._pid = os.getpid()
@@ -115,6 +116,7 @@ class Queue:
             try:
                 for stmt in filter(str.strip, SCHEMA.split(";")):
                     conn.execute(stmt)
+                memory.install(conn)
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
@@ -158,48 +160,66 @@ class Queue:
         """Store one update durably and return it with update_id, sequence, occurred_at filled."""
         return self.enqueue_many([update])[0]
 
-    def enqueue_many(self, updates, labels=None):
-        """Store several updates in one transaction; optionally record order labels with them."""
+    def enqueue_many(self, updates, *, remember=False):
+        """Store several updates in one transaction; optionally remember their orders' labels."""
         for update in updates:
             check_update(update)
-        updates = [dict(u) for u in updates]  # fill copies; the caller's dicts stay as given
         with self._tx() as conn:
-            seq, last_at = conn.execute(COUNTERS_SQL).fetchone()
-            seq, last_at = int(seq or 0), float(last_at or 0)
-            rows = []
-            for update in updates:
-                seq, last_at = fill(update, seq, last_at)
-                body, size = encode(update)
-                rows.append((update["update_id"], update["order"]["order_number"], body,
-                             size, time.time()))
-            try:
-                conn.executemany(INSERT_SQL, rows)
-            except sqlite3.IntegrityError:
-                raise UpdateError("an update with this update_id is already queued") from None
-            conn.execute(SET_COUNTERS_SQL, (str(seq), repr(last_at)))
-            for number, snapshot in (labels or {}).items():
-                self._put_labels(conn, number, snapshot)
+            filled = self.insert(conn, updates)
+            if remember:
+                self.remember(conn, [(u["order"], u) for u in filled])
+        return filled
+
+    def transaction(self):
+        """Return a context manager holding the queue's write lock; its writes are durable on exit.
+
+        Reads made inside it see no other writer's changes until it ends, so a
+        decision taken on them (is an update due?) cannot race another process.
+        """
+        return self._tx()
+
+    def insert(self, conn, updates):
+        """Fill and store checked updates inside transaction(); return the filled copies."""
+        updates = [dict(u) for u in updates]  # fill copies; the caller's dicts stay as given
+        seq, last_at = conn.execute(COUNTERS_SQL).fetchone()
+        seq, last_at = int(seq or 0), float(last_at or 0)
+        rows = []
+        for update in updates:
+            seq, last_at = fill(update, seq, last_at)
+            body, size = encode(update)
+            rows.append((update["update_id"], update["order"]["order_number"], body,
+                         size, time.time()))
+        try:
+            conn.executemany(INSERT_SQL, rows)
+        except sqlite3.IntegrityError:
+            raise UpdateError("an update with this update_id is already queued") from None
+        conn.execute(SET_COUNTERS_SQL, (str(seq), repr(last_at)))
         return updates
 
-    # -- last labels (baseline for the Change Status events) ---------------------------------
+    # -- the orders' memory (see memory.py) --------------------------------------------------
 
-    def get_labels(self, order_number):
-        """Return the label snapshot last recorded for an order, or None."""
+    def recall(self, conn, order_number):
+        """Return what is remembered of an order (inside transaction()), or None."""
+        return memory.recall(conn, order_number, memory.cutoff(self.memory_days))
+
+    def remember(self, conn, orders):
+        """Remember (order snapshot, queued update or None) pairs inside transaction().
+
+        Orders untouched for memory_days are deleted in the same write: an index
+        range scan that finds nothing most of the time.
+        """
+        now = time.time()
+        latest = {}
+        for order, update in orders:  # the last snapshot of each order wins
+            latest[order["order_number"]] = (order, update)
+        for order, update in latest.values():
+            memory.remember(conn, order, now, update)
+        memory.forget(conn, memory.cutoff(self.memory_days, now))
+
+    def remembered(self, order_number):
+        """Return what is remembered of an order, or None."""
         with self._read() as conn:
-            row = conn.execute("SELECT labels FROM last_labels WHERE order_number = ?",
-                               (order_number,)).fetchone()
-        return json.loads(row[0]) if row else None
-
-    def put_labels(self, order_number, snapshot):
-        """Record an order's current labels."""
-        with self._tx() as conn:
-            self._put_labels(conn, order_number, snapshot)
-
-    @staticmethod
-    def _put_labels(conn, order_number, snapshot):
-        conn.execute("INSERT INTO last_labels (order_number, labels) VALUES (?, ?) "
-                     "ON CONFLICT (order_number) DO UPDATE SET labels = excluded.labels",
-                     (order_number, json.dumps(snapshot)))
+            return self.recall(conn, order_number)
 
     # -- controller side ---------------------------------------------------------------------
 

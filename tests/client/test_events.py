@@ -87,7 +87,7 @@ def test_issue_examples(make_client):
     r = client.fire("Order Add Tracking Number", make_order())
     assert r.order["status"] == "Shipped"
     assert [i["status"] for i in r.order["items"]] == ["Item Shipped", "Item Shipped"]
-    r = client.fire("Item Force Backorder", make_order(), items=["1"])
+    r = client.fire("Item Force Backorder", make_order("1002"), items=["1"])
     assert r.order["status"] == "Some Items Backordered"
     assert [i["status"] for i in r.order["items"]] == ["Item Backordered", "Item Added"]
 
