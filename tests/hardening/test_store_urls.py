@@ -237,3 +237,10 @@ def test_csp_never_holds_more_than_host_sources(client, make_store, session, url
     assert set(parts) == CSP_DIRECTIVES
     for source in parts["img-src"][1:]:
         assert re.fullmatch(r"https://[a-z0-9.-]+(:\d+)?|https://\[[0-9a-f:]+\](:\d+)?", source)
+
+
+def test_cli_warns_about_stored_values_to_correct(runner, old_hostile_store):
+    result = runner.invoke(args=["store-settings", "acme"])
+    assert result.exit_code == 0
+    assert "warning: support_url is not shown to shoppers" in result.stderr
+    assert "warning: logo_url is not shown to shoppers" in result.stderr
