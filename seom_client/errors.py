@@ -23,3 +23,16 @@ class QueueError(SeomClientError):
 
 class ControllerLockedError(QueueError):
     """Another stack controller already drains this queue."""
+
+
+class SensitiveDataError(UpdateError):
+    """An update holds payment or street-address data; nothing of it was written or sent.
+
+    ``fields`` maps each offending field path to why it was refused; neither the
+    paths nor the message ever carry the value itself.
+    """
+
+    def __init__(self, fields: dict[str, str]) -> None:
+        self.fields = dict(fields)
+        super().__init__("refused: payment and street-address data never leave the order "
+                         f"manager (fields: {', '.join(sorted(self.fields))})")

@@ -10,13 +10,17 @@ import re
 import time
 from datetime import datetime, timezone
 
-from .errors import UpdateError
+from .errors import SensitiveDataError, UpdateError
+from .screening import CARD_RUN, screen
 
 MAX_BODY = 1024 * 1024              # 1 MiB per request (SPEC §3)
 ENVELOPE = len('{"updates":[]}')
 UPDATE_KEYS = frozenset({"update_id", "sequence", "occurred_at", "event", "notify_customer",
                          "order"})
 UPDATE_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+# A field path is named in an error only segment by segment, each an identifier or a list
+# index: a key that is itself data (a pasted address or card number) shows as [key].
+PATH_SEGMENT_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,39}|\d{1,7}")
 
 # json.dumps builds a new encoder on every call that passes options; one built once
 # encodes the same bytes.
@@ -61,6 +65,24 @@ def check_update(update):
     occurred = update.get("occurred_at")
     if occurred is not None:
         _check_timestamp(occurred)
+    refuse_sensitive(update)
+
+
+def refuse_sensitive(update):
+    """Raise SensitiveDataError when an update holds payment or street-address data.
+
+    The rule is the server's (seom_client.screening); the error names the fields,
+    never their values.
+    """
+    found = screen(update)
+    if found:
+        raise SensitiveDataError({_safe_path(path): message for path, message in found.items()})
+
+
+def _safe_path(path):
+    """Return a field path fit to print: segments that are not plain names become [key]."""
+    return ".".join(part if PATH_SEGMENT_RE.fullmatch(part) and not CARD_RUN.search(part)
+                    else "[key]" for part in path.split("."))
 
 
 def _check_timestamp(occurred):
