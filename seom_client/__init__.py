@@ -6,15 +6,14 @@
     >>> client.start()          # or run `seom-client run` as its own process
 """
 
-__version__ = "0.1.0"
-
-from .client import Client, FireResult  # noqa: E402
-from .config import Config  # noqa: E402
-from .errors import (  # noqa: E402
+from ._version import __version__
+from .client import Client, FireResult
+from .config import Config
+from .errors import (
     ConfigError, ControllerLockedError, EventError, QueueError, SeomClientError,
     UpdateError,
 )
-from .events import STANDARD_EVENTS, EventRule, check_table  # noqa: E402
+from .events import STANDARD_EVENTS, EventRule, check_table
 
 __all__ = [
     "Client", "Config", "FireResult", "EventRule", "STANDARD_EVENTS", "check_table",

@@ -1,10 +1,13 @@
 """The stack controller: drains the queue to the receiver, one batch at a time.
 
-Only one controller may drain a queue; it holds an exclusive ``flock`` on
-``<queue file>.lock`` (released by the kernel even on SIGKILL) and writes a
-heartbeat into the queue so ``status`` can tell it is alive. A child made by
-``fork()`` closes its copy of the lock fd at once, so the lock never outlives
-the controller's own process.
+Only one controller may drain a queue: it holds the lease kept in the queue's own SQLite
+file (see lease.py), renewed by a thread every second or so; that record is also the
+heartbeat ``status`` shows. A controller killed outright stops renewing and another takes
+over within seconds. Nothing here needs a POSIX-only module, so it runs on Windows too.
+
+While paused (401/402/403) or backing off, the controller looks every half second for a
+nudge: the config file changed (``seom-client config set``) or ``seom-client resume`` asked
+it to try again. It re-reads the config before every re-check.
 
 For crash tests, the environment variable ``SEOM_CLIENT_CRASH_POINT`` names a
 point where the process ends at once with ``os._exit(70)``: ``after_claim``
@@ -12,20 +15,19 @@ point where the process ends at once with ``os._exit(70)``: ``after_claim``
 answered, before the local delete) or ``after_settle`` (outcome stored).
 """
 
-import fcntl
-import json
+from __future__ import annotations
+
 import logging
 import os
 import random
-import socket
 import threading
 import time
-import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
 import requests
 
+from . import lease
 from .errors import ControllerLockedError
 from .queue import MAX_BODY, now_rfc3339
 from .sender import (DEAD, DELIVER, PAUSE, RETRY, SPLIT, backoff_delay, build_body, classify,
@@ -35,50 +37,19 @@ log = logging.getLogger(__name__)
 
 CRASH_ENV = "SEOM_CLIENT_CRASH_POINT"
 CRASH_EXIT = 70
-
-_holding = weakref.WeakSet()  # controllers of this process that hold their lock
-
-
-def _drop_locks_in_child():
-    """After fork(), close the child's copies of the lock fds.
-
-    flock() belongs to the open file description, which fork() shares: a child
-    keeping the fd would keep the queue locked after the controller exits. Only
-    close() here; flock(LOCK_UN) would release the parent's lock too.
-    """
-    for controller in list(_holding):
-        fd, controller._lock_fd = controller._lock_fd, None
-        if fd is not None:
-            try:
-                os.close(fd)
-            except OSError:
-                pass
-    _holding.clear()
+RESUME_KEY = "resume_requested_at"  # queue meta: when someone last asked for a retry now
+NUDGE_POLL_S = 0.5                   # how often a waiting controller looks for a nudge
 
 
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_drop_locks_in_child)
+def controller_running(queue_path: Path | str) -> bool:
+    """Return True when a live controller holds the lease of this queue."""
+    record = lease.read(queue_path)
+    return lease.is_live(record) and not lease.holder_gone(record)
 
 
-def lock_path(queue_path):
-    """Return the controller lock file of a queue."""
-    return Path(f"{queue_path}.lock")
-
-
-def controller_running(queue_path):
-    """Return True when some process holds the controller lock of this queue."""
-    path = lock_path(queue_path)
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except FileNotFoundError:
-        return False
-    try:
-        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return True
-    finally:
-        os.close(fd)  # closing also drops the probe's shared lock
-    return False
+def request_resume(queue) -> None:
+    """Ask the queue's controller to re-read its config and try again now (a pause, a backoff)."""
+    queue.set_meta(**{RESUME_KEY: repr(time.time())})
 
 
 @dataclass
@@ -89,6 +60,7 @@ class RunSummary:
     dead: int = 0
     paused: str | None = None
     last_error: str | None = None
+    detail: str | None = None  # the raw error behind last_error (network errors)
     stopped: str = "stopped"  # 'drained', 'stopped', 'paused' or 'error'
 
 
@@ -102,92 +74,94 @@ class Controller:
         self.rand = rand  # the jitter source; tests pin it
         self.reload_config = reload_config
         self.wake = threading.Event()
-        self._lock_fd = None
+        self._lease: lease.Lease | None = None
         self._crash_point = os.environ.get(CRASH_ENV) or None
-        self._started_at = None
-        self._last_beat = 0.0
 
-    # -- lock and heartbeat ------------------------------------------------------------------
+    # -- the lease ---------------------------------------------------------------------------
 
-    def acquire(self):
-        """Take the single-controller lock; raise ControllerLockedError if another holds it."""
-        path = lock_path(self.queue.path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            raise ControllerLockedError(f"another controller is draining {self.queue.path}") from None
-        self._lock_fd = fd
-        _holding.add(self)
-        self._started_at = now_rfc3339()
-        self._beat(force=True)
+    def acquire(self) -> None:
+        """Take the single-controller lease; raise ControllerLockedError if another holds it."""
+        renew = max(0.05, min(lease.RENEW_S, self.config.setting("heartbeat_s")))
+        held = lease.Lease(self.queue.path, renew_s=renew, lease_s=max(lease.LEASE_S, 4 * renew))
+        held.acquire()
+        self._lease = held
 
-    def release(self):
-        """Drop the lock and the heartbeat."""
-        if self._lock_fd is None:
-            return
-        try:
-            self.queue.set_meta(controller=None)
-        finally:
-            _holding.discard(self)
-            os.close(self._lock_fd)
-            self._lock_fd = None
+    def release(self) -> None:
+        """Give the lease up (another controller may start at once)."""
+        held, self._lease = self._lease, None
+        if held is not None:
+            held.release()
 
-    def _beat(self, force=False):
-        """Record that this controller is alive (at most every heartbeat_s)."""
-        now = time.time()
-        if force or now - self._last_beat >= self.config.setting("heartbeat_s"):
-            self._last_beat = now
-            self.queue.set_meta(controller=json.dumps({
-                "pid": os.getpid(), "host": socket.gethostname(),
-                "started_at": self._started_at, "heartbeat_at": now}))
-
-    def _wait(self, event, seconds):
-        """Wait up to seconds for event, in heartbeat-sized slices, beating after each one.
-
-        A long backoff (up to backoff_cap_s, or a Retry-After of an hour) must not
-        leave a stale heartbeat behind for a controller that is alive.
-        """
-        deadline = time.monotonic() + max(seconds, 0.0)
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0 or event.wait(min(remaining, self.config.setting("heartbeat_s"))):
-                break
-            self._beat(force=True)
-        self._beat()
+    @property
+    def holding(self) -> bool:
+        """Return True while this controller holds its queue's lease."""
+        return self._lease is not None and self._lease.held
 
     def _crash(self, point):
         """End the process abruptly at a named point when a crash test asks for it."""
         if self._crash_point == point:
             os._exit(CRASH_EXIT)
 
+    # -- waiting and nudges ------------------------------------------------------------------
+
+    def _config_stamp(self):
+        """Return what identifies the config file's current content (None without a file)."""
+        path = getattr(self.config, "path", None)
+        if path is None:
+            return None
+        try:
+            st = os.stat(path)
+        except OSError:
+            return None
+        return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+    def _nudged(self, since, stamp):
+        """Return True when the config file changed or a resume was asked for after since."""
+        if self.reload_config is not None and self._config_stamp() != stamp:
+            return True
+        try:
+            asked = float(self.queue.get_meta(RESUME_KEY) or 0)
+        except ValueError:
+            asked = 0.0
+        return asked >= since
+
+    def _hold(self, seconds, stop):
+        """Wait up to seconds, ending early when stopped, nudged or the lease is lost.
+
+        Return True when nudged: the caller re-reads the config and tries again at once.
+        """
+        deadline = time.monotonic() + max(seconds, 0.0)
+        since, stamp = time.time(), self._config_stamp()
+        while not stop.is_set() and self.holding:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            stop.wait(min(remaining, NUDGE_POLL_S))
+            if self._nudged(since, stamp):
+                return True
+        return False
+
     # -- the loop ----------------------------------------------------------------------------
 
     def run(self, stop=None, once=False, on_progress=None):
         """Drain until stopped (or, with once, until nothing more can be sent now)."""
-        if self._lock_fd is None:
-            raise ControllerLockedError("acquire() the controller lock before run()")
+        if not self.holding:
+            raise ControllerLockedError("acquire() the controller lease before run()")
         stop = stop or threading.Event()
         summary = RunSummary()
         recovered = self.queue.recover()  # rows an earlier version left in flight
         if recovered:
             log.info("returned %d in-flight updates to pending", recovered)
-        self._beat(force=True)
-        failures, hold_until = 0, 0.0
+        failures = 0
         while not stop.is_set():
-            self._beat()
-            if time.time() < hold_until:
-                self._wait(self.wake, hold_until - time.time())
-                self.wake.clear()
-                continue
+            if not self.holding:
+                raise ControllerLockedError(f"another controller took over {self.queue.path}")
             batch = self.queue.claim(self.config.setting("batch_max_updates"), MAX_BODY)
             if not batch:
                 if once:
                     summary.stopped = "drained"
                     break
-                self._wait(self.wake, self.config.setting("idle_poll_s"))
+                self.wake.wait(self.config.setting("idle_poll_s"))
                 self.wake.clear()
                 continue
             self._crash("after_claim")
@@ -197,6 +171,7 @@ class Controller:
             if verdict.action == RETRY:
                 failures += 1
                 summary.paused, summary.last_error = None, verdict.reason
+                summary.detail = verdict.detail
                 if once:
                     summary.stopped = "error"
                     break
@@ -204,7 +179,9 @@ class Controller:
                                       self.config.setting("backoff_cap_s"), self.rand)
                 delay = max(delay, verdict.retry_after or 0.0)
                 log.warning("send failed (%s); retrying in %.1fs", verdict.reason, delay)
-                self._wait(stop, delay)
+                if self._hold(delay, stop):
+                    self._reload()
+                    failures = 0
             elif verdict.action == PAUSE:
                 summary.paused = summary.last_error = verdict.reason
                 if once:
@@ -212,8 +189,8 @@ class Controller:
                     break
                 log.error("queue paused: %s; re-checking every %ss", verdict.reason,
                           self.config.setting("pause_recheck_s"))
-                hold_until = time.time() + self.config.setting("pause_recheck_s")
-                self._reload()
+                self._hold(self.config.setting("pause_recheck_s"), stop)
+                self._reload()  # before every re-check, so a fixed key is used at once
             else:
                 failures, summary.paused = 0, None
         return summary
@@ -223,12 +200,16 @@ class Controller:
         while not stop.is_set():
             try:
                 self.run(stop)
+            except ControllerLockedError:
+                log.error("stack controller stopped: another controller drains %s",
+                          self.queue.path)
+                return
             except Exception:  # the host program's thread must not die silently
                 log.exception("stack controller failed; restarting in 5s")
                 stop.wait(5.0)
 
     def _reload(self):
-        """Pick up a fixed key or URL from the config file while paused."""
+        """Re-read the config file (a fixed key, URL or secret) before trying again."""
         if self.reload_config is None:
             return
         try:
@@ -247,8 +228,11 @@ class Controller:
         if verdict.action == DELIVER:
             self._settle_results(batch, verdict, summary, stamp)
         elif verdict.action == SPLIT and len(batch) == 1:
-            # Too large even on its own (413): it can never succeed as it is.
+            # Too large on its own (413), or refused as malformed (400/422): it cannot succeed
+            # as it is. It waits in the dead-letter list with the receiver's answer.
             errors = {"request": [verdict.reason]}
+            if verdict.body not in (None, ""):
+                errors["receiver_body"] = verdict.body
             self.queue.settle(dead={ids[0]: errors}, error=verdict.reason,
                               meta={"last_error": f"{stamp} {verdict.reason}", "paused": None})
             summary.dead += 1

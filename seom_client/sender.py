@@ -1,20 +1,23 @@
 """Sending one batch: request body, signing, the POST, and the one function that classifies the answer."""
 
+from __future__ import annotations
+
 import hashlib
 import hmac
 import random
 import time
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
+from urllib.parse import urlsplit
 
 import requests
 
-from . import __version__
+from ._version import __version__
 
 # What happens to a whole request ...
 DELIVER = "deliver"   # the receiver answered per update; see Verdict.records
 RETRY = "retry"       # send the same batch again after a backoff
-SPLIT = "split"       # the batch is too large (413); halve it (a single update goes dead)
+SPLIT = "split"       # 413, 400, 422: halve the batch to find the update at fault (one goes dead)
 PAUSE = "pause"       # key or subscription problem: stop sending until it is fixed
 # ... and to one update inside a DELIVER verdict.
 DEAD = "dead"
@@ -22,8 +25,7 @@ DEAD = "dead"
 DONE_RESULTS = {"applied", "duplicate", "stale"}
 RETRY_STATUSES = {408, 425, 429}
 PAUSE_STATUSES = {401, 402, 403}
-SPLIT_STATUSES = {413}
-REFUSED_STATUSES = {400, 422}  # the whole request refused: retried, never dead-lettered
+SPLIT_STATUSES = {413, 400, 422}  # too large, or refused as malformed: some update is at fault
 MAX_RETRY_AFTER = 3600.0
 
 
@@ -36,6 +38,8 @@ class Verdict:
     status: int | None = None
     retry_after: float | None = None
     records: dict = field(default_factory=dict)  # update_id -> (DELIVER | DEAD | RETRY, errors)
+    body: object = None   # the receiver's answer to a refused request (JSON, or text)
+    detail: str | None = None  # the raw error behind a plain reason, for --json output
 
 
 def build_body(records):
@@ -90,7 +94,30 @@ def parse_retry_after(value):
     return min(max(seconds, 0.0), MAX_RETRY_AFTER)
 
 
-def _error_text(response):
+def describe_network_error(exc: BaseException, url: str | None = None) -> str:
+    """Return one plain sentence for a network error (the raw text is long and technical)."""
+    target = url or getattr(getattr(exc, "request", None), "url", None) or ""
+    host = urlsplit(target).netloc or "the receiver"
+    text = str(exc).lower()
+    if isinstance(exc, requests.exceptions.SSLError):
+        if "certificate" in text or "cert" in text:
+            return f"the TLS certificate of {host} could not be verified"
+        return f"a secure (TLS) connection to {host} could not be made"
+    if isinstance(exc, requests.exceptions.Timeout):
+        return f"{host} did not answer in time"
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        if "name or service not known" in text or "nodename nor servname" in text \
+                or "getaddrinfo failed" in text or "name resolution" in text:
+            return f"the host name {host.rsplit(':', 1)[0]} could not be found"
+        if "refused" in text:
+            return f"nothing is listening at {host} (connection refused)"
+        if "reset" in text or "aborted" in text or "remotedisconnected" in text:
+            return f"{host} closed the connection before answering"
+        return f"{host} could not be reached"
+    return f"the request to {host} failed ({type(exc).__name__})"
+
+
+def error_text(response):
     """Return 'HTTP <status> <code>: <message>' from an error envelope (or the raw status)."""
     text = f"HTTP {response.status_code}"
     try:
@@ -100,33 +127,38 @@ def _error_text(response):
         return text
 
 
+def _answer_body(response):
+    """Return the receiver's answer as JSON when it is JSON, else its first 2,000 characters."""
+    try:
+        return response.json()
+    except ValueError:
+        return response.text[:2000]
+
+
 def classify(response, update_ids):
     """Classify a POST's outcome (a Response or a network exception) for the given update ids.
 
     applied/duplicate/stale -> deliver; rejected -> dead; network errors,
-    timeouts, 408, 400, 422, 429, 5xx, unreadable answers -> retry;
-    401/402/403 -> pause; 413 -> split the batch (it is too large).
+    timeouts, 408, 429, 5xx, unreadable answers -> retry; 401/402/403 -> pause;
+    413, 400, 422 -> split the batch (a single update so answered goes dead).
     """
     if isinstance(response, BaseException):
-        return Verdict(RETRY, f"network error: {type(response).__name__}: {response}")
+        return Verdict(RETRY, f"network error: {describe_network_error(response)}",
+                       detail=f"{type(response).__name__}: {response}")
     status = response.status_code
     if status in PAUSE_STATUSES:
-        return Verdict(PAUSE, _error_text(response), status)
+        return Verdict(PAUSE, error_text(response), status)
     if status in SPLIT_STATUSES:
-        return Verdict(SPLIT, _error_text(response), status)
-    if status in REFUSED_STATUSES:
-        # A whole-request 400/422 is never one record's fault: the receiver judges each
-        # update on its own and answers a bad one with a per-update `rejected` in a 200.
-        # The client builds the envelope itself from updates it checked when queuing, so
-        # a 400/422 comes from a proxy, a WAF or a misconfigured cart, and splitting would
-        # dead-letter the whole queue record by record. Retry with backoff instead: nothing
-        # is lost, `status` shows the refusal, and sending resumes once it is fixed.
-        return Verdict(RETRY, f"the receiver refused the request: {_error_text(response)}",
-                       status, parse_retry_after(response.headers.get("Retry-After")))
+        # 413: too large. 400/422: a receiver (often a generic cart) refusing the request as
+        # malformed because of something in one update. Halving the batch finds the update
+        # at fault; alone, it goes to the dead-letter list with the receiver's body and the
+        # order's later updates proceed, as SPEC §3 says. Retrying it forever would stall
+        # the order.
+        return Verdict(SPLIT, error_text(response), status, body=_answer_body(response))
     if status != 200:
         # 408, 429, 5xx and anything unexpected (a 404 from a misrouted proxy, say): the
         # records are not at fault, so they wait and go again; nothing is ever dropped here.
-        return Verdict(RETRY, _error_text(response), status,
+        return Verdict(RETRY, error_text(response), status,
                        parse_retry_after(response.headers.get("Retry-After")))
     try:
         results = response.json()["results"]

@@ -33,6 +33,7 @@ class Receiver:
         self.slow_s = 0.6
         self.max_batch = 500
         self.reject = lambda update: None   # update -> errors dict, or None to accept
+        self.refuse = lambda update: False  # True: answer 400 to any request holding it
         self.lock = threading.Lock()
         self.seen = set()
         self.applied = defaultdict(int)     # update_id -> times applied
@@ -167,6 +168,10 @@ def _handler(receiver):
             self._n = len(updates)
             if fault in ("400", "422"):  # a proxy or cart refusing the whole request
                 return self._error(int(fault), "refused")
+            refused = [u.get("update_id") for u in updates if receiver.refuse(u)]
+            if refused:  # a cart that answers a bad update with a whole-request 400
+                return self._json(400, {"error": {"code": "bad_update",
+                                                  "message": f"cannot store {refused[0]}"}})
             if fault == "413" or len(updates) > receiver.max_batch:
                 return self._error(413, "too_large")
             if fault == "slow":

@@ -1,6 +1,5 @@
 """Delivery against the fault-injecting receiver: nothing lost, nothing applied twice."""
 
-import os
 import threading
 import time
 
@@ -133,24 +132,38 @@ def test_an_update_too_large_on_its_own_is_dead_lettered(make_client, receiver):
     assert "413" in client.dead_letters()[0]["errors"]["request"][0]
 
 
-@pytest.mark.parametrize("fault", ["400", "422"])
-def test_a_refused_request_is_retried_never_dead_lettered(make_client, receiver, fault):
-    receiver.sticky = fault
-    client = make_client(receiver.url, batch_max_updates=10)
-    ids = enqueue_orders(client, 25)
-    summary = _run_once(client)
-    assert summary.stopped == "error" and summary.dead == 0
-    assert "refused the request" in summary.last_error and fault in summary.last_error
-    client.start()
-    assert wait_for(lambda: len(receiver.requests) >= 4)  # it keeps trying, with backoff
-    status = client.status()
-    assert status["dead"] == 0 and status["pending"] == 25 and status["paused"] is None
-    assert "refused the request" in status["last_error"]
-    assert {n for _, _, n, _ in receiver.requests} == {10}  # never split
-    receiver.sticky = None  # the proxy or cart is fixed
+def test_a_400_for_one_update_dead_letters_it_and_the_rest_are_delivered(make_client, receiver):
+    client = make_client(receiver.url, batch_max_updates=50)
+    ids = enqueue_orders(client, 30)
+    # the bad update's order has later updates too: they must not stall behind it
+    later = [client.enqueue({"order": make_order("O-0", status=f"Later {n}")})["update_id"]
+             for n in range(2)]
+    bad = ids[7]
+    receiver.refuse = lambda update: update["update_id"] == bad
     assert client.flush(10)
-    assert_exactly_once(receiver, ids)
+    dead = client.dead_letters()
+    assert [d["update_id"] for d in dead] == [bad]
+    assert dead[0]["errors"]["receiver_body"] == {
+        "error": {"code": "bad_update", "message": f"cannot store {bad}"}}
+    assert "HTTP 400" in dead[0]["errors"]["request"][0]
+    good = [i for i in ids if i != bad] + later
+    assert_exactly_once(receiver, good)
+    assert bad not in receiver.applied
+    status = client.status()
+    assert status["pending"] == 0 and status["dead"] == 1 and status["paused"] is None
+
+
+@pytest.mark.parametrize("fault", ["400", "422"])
+def test_a_refused_batch_is_split_until_the_update_at_fault_is_found(make_client, receiver,
+                                                                     fault):
+    receiver.faults.extend([fault, fault])  # the whole batch, then its first half
+    client = make_client(receiver.url, batch_max_updates=8)
+    ids = enqueue_orders(client, 8)
+    assert client.flush(10)
+    sizes = [n for _, _, n, _ in receiver.requests]
+    assert sizes[:3] == [8, 4, 2]  # halved until the answer changed
     assert client.status()["dead"] == 0
+    assert_exactly_once(receiver, ids)
 
 
 @pytest.mark.parametrize("fault, code", [("401", "invalid_api_key"),
@@ -271,43 +284,6 @@ def test_one_controller_per_queue(make_client, receiver, make_config):
         twin.start()
     client.stop()
     assert client.status()["running"] is False and client.controller_info() is None
-
-
-def test_a_forked_child_does_not_keep_the_controller_lock(make_client):
-    client = make_client()
-    controller = client.controller()
-    controller.acquire()
-    lock_fd = controller._lock_fd
-    to_child_r, to_child_w = os.pipe()
-    to_parent_r, to_parent_w = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # child: its copy of the lock fd must be closed already
-        try:
-            os.close(to_child_w)
-            os.close(to_parent_r)
-            try:
-                os.fstat(lock_fd)
-                closed = False
-            except OSError:
-                closed = True
-            os.write(to_parent_w, b"1" if closed and controller._lock_fd is None else b"0")
-            os.read(to_child_r, 1)  # stay alive until the parent has looked
-        finally:
-            os._exit(0)
-    os.close(to_child_r)
-    os.close(to_parent_w)
-    try:
-        assert os.read(to_parent_r, 1) == b"1"
-        controller.release()  # the controller is done while the child lives on
-        assert controller_running(client.queue.path) is False
-        twin = client.controller()
-        twin.acquire()
-        twin.release()
-    finally:
-        os.write(to_child_w, b"x")
-        os.waitpid(pid, 0)
-        os.close(to_child_w)
-        os.close(to_parent_r)
 
 
 def test_heartbeat_stays_fresh_during_a_long_backoff(make_client, receiver):

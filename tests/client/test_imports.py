@@ -32,7 +32,7 @@ def test_imports_only_requests_and_the_standard_library():
 
 def test_source_imports_only_requests_and_the_standard_library():
     allowed = set(sys.stdlib_module_names) | {"requests"}
-    for path in (REPO / "seom_client").glob("*.py"):
+    for path in (REPO / "seom_client").rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Import):
                 names = [alias.name for alias in node.names]

@@ -9,7 +9,7 @@ import requests
 
 from seom_client.config import endpoint_url
 from seom_client.sender import (DEAD, DELIVER, PAUSE, RETRY, SPLIT, backoff_delay, classify,
-                                parse_retry_after, signature)
+                                describe_network_error, parse_retry_after, signature)
 
 # The worked example of docs/protocol.md.
 DOC_BODY = (b'{"updates":[{"update_id":"u-1","sequence":0,"occurred_at":"2026-01-05T10:00:00+00:00",'
@@ -76,11 +76,28 @@ def test_classify_whole_request_statuses(status, action):
 
 
 @pytest.mark.parametrize("status", [400, 422])
-def test_classify_a_refused_request_retries_instead_of_splitting(status):
-    # A proxy or cart refusing the whole request must not send the queue to the dead list.
-    verdict = classify(response(status, {"error": {"code": "x", "message": "m"}}), ["a"])
-    assert verdict.action == RETRY and verdict.status == status
-    assert verdict.reason == f"the receiver refused the request: HTTP {status} x: m"
+def test_classify_a_refused_request_splits_and_keeps_the_receivers_body(status):
+    body = {"error": {"code": "x", "message": "m"}}
+    verdict = classify(response(status, body), ["a"])
+    assert verdict.action == SPLIT and verdict.status == status
+    assert verdict.reason == f"HTTP {status} x: m" and verdict.body == body
+    text = classify(response(status, raw=b"no such field: colour"), ["a"])
+    assert text.action == SPLIT and text.body == "no such field: colour"
+
+
+def test_network_errors_read_as_one_plain_sentence():
+    refused = requests.ConnectionError(
+        "HTTPConnectionPool(host='127.0.0.1', port=9): Max retries exceeded with url: "
+        "/api/v1/updates (Caused by NewConnectionError('<urllib3.connection.HTTPConnection "
+        "object at 0x7f>: Failed to establish a new connection: [Errno 111] Connection refused'))")
+    verdict = classify(refused, ["a"])
+    assert verdict.reason == "network error: nothing is listening at the receiver (connection refused)"
+    assert "Max retries" in verdict.detail  # the raw text stays available for --json
+    assert describe_network_error(requests.Timeout("x"), "http://a.example:81/x") == \
+        "a.example:81 did not answer in time"
+    assert "TLS certificate" in describe_network_error(
+        requests.exceptions.SSLError("CERTIFICATE_VERIFY_FAILED certificate verify failed"),
+        "https://shop.example")
 
 
 def test_classify_network_errors_and_unreadable_answers_retry():
