@@ -30,6 +30,11 @@ _PATTERNS = [
     # Card-like digit runs: 13–19 digits with the screening's separators between them.
     (CARD_RUN, "[digits redacted]", None),
     (re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+"), "[email redacted]", ("@",)),
+    # Link tokens are bearer credentials: a status page (/s/<slug>/o/<token>) opens an
+    # order, a reset link (/account/reset/<token>) an account. Masked in every line that
+    # quotes the path: access lines (ours, werkzeug's, gunicorn's), errors, tracebacks.
+    (re.compile(r"(/s/[^/\s\"'?#]+/o/|/reset/)[A-Za-z0-9_.~%-]+"), r"\1[token]",
+     ("/o/", "/reset/")),
 ]
 
 

@@ -18,6 +18,8 @@ _FORBIDDEN = [
     ("phone number", re.compile(r"555[ .-]?0199")),
     ("billing ZIP", re.compile(r"(?<![\d.:-])10001(?:-1234)?(?![\d.])")),
     ("session cookie", re.compile(r"(?i)\bsession=[A-Za-z0-9_.\-]{20,}")),
+    # A status or reset link's whole token (shown masked as "/o/[token]").
+    ("link token", re.compile(r"(?:/s/[^/\s\"'?#]+/o/|/reset/)[A-Za-z0-9_.~%-]{16,}")),
 ]
 _DIGIT_RUN = re.compile(r"(?<!\d)\d(?:[ -]?\d){12,18}(?!\d)")
 

@@ -33,16 +33,13 @@ def _incoming_id() -> str | None:
 
 
 def logged_path() -> str:
-    """The request's path as the access log shows it: the query string left out, tokens masked.
+    """The request's path as the access log shows it: the query string left out.
 
-    A query string may carry what a client should never have sent; a ``<token>`` in the
-    path (a status page link, a password reset link) is a bearer credential.
+    A query string may carry what a client should never have sent. A link's token in the
+    path (status page, password reset) is masked by the log redaction, as in every other
+    line that quotes a path (see :mod:`oss_server.logs`).
     """
-    path, token = request.path, (request.view_args or {}).get("token")
-    if not token:
-        return path
-    head, _, tail = path.rpartition(token)
-    return f"{head}[token]{tail}"
+    return request.path
 
 
 def init_app(app: Flask) -> None:
