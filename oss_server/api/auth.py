@@ -8,7 +8,7 @@ from flask import current_app, g, request
 from ..errors import BadRequest, InvalidApiKey, SubscriptionExpired
 from ..extensions import db
 from ..models import Store
-from ..services import keys
+from ..services import keys, refusals
 
 _QUERY_CREDENTIALS = {"api_key", "apikey", "key", "token", "access_token"}
 
@@ -35,12 +35,24 @@ def authenticated_store(today: date | None = None) -> Store:
         # Keys in URLs end up in logs and browser history: refuse them outright.
         raise BadRequest("Send the API key in the Authorization header, never in the URL.")
     token = bearer_token()
-    key = keys.authenticate(db.session, token) if token else None
+    key, known, cause = keys.check_key(db.session, token) if token else (None, None, None)
     if key is None:
+        if known is not None:
+            count_refused(known.store_id, cause, known.key_id)
         raise InvalidApiKey()
     store = key.store
     today = today or date.today()
     if not store.merchant.subscription_active(today, current_app.config["OSS_GRACE_DAYS"]):
+        count_refused(store.id, "subscription_expired", key.key_id)
         raise SubscriptionExpired(store)
     g.api_store = store
     return store
+
+
+def count_refused(store_id: int, cause: str, key_id: str = "") -> None:
+    """Tally a refused request for the store's dashboard, on a commit of its own.
+
+    Committed at once: the error handler rolls the request's transaction back.
+    """
+    refusals.count_refusal(db.session, store_id, cause, key_id)
+    db.session.commit()

@@ -10,7 +10,7 @@ from ..extensions import db, limiter
 from ..mail.outbox import StatusLinks
 from ..ops.metrics import count_updates
 from ..security import signatures
-from ..services import activity_log
+from ..services import activity_log, refusals
 from ..services.updates import apply_updates
 from . import bp
 from .jsonbody import parse_body, read_raw_body
@@ -69,6 +69,8 @@ def _note_refused(store, exc: OSSError) -> None:
     # Kept on a commit of its own: the error handler rolls the request back.
     db.session.rollback()
     activity_log.record_refused(db.session, store, exc.code, exc.message)
+    if isinstance(exc, InvalidSignature):
+        refusals.count_refusal(db.session, store.id, exc.code)
     db.session.commit()
 
 

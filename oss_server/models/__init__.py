@@ -5,11 +5,13 @@ from .lookups import LookupFailures, LookupStat
 from .orders import Order, OrderItem, StatusChange, Tracking
 from .outbox import OutboxEmail
 from .receipts import Activity, UpdateReceipt
+from .refusals import ApiRefusal
 from .sessions import PortalSession
 from .throttle import LoginThrottle
 
 __all__ = [
-    "Activity", "ApiKey", "Base", "LoginThrottle", "LookupFailures", "LookupStat", "Merchant",
+    "Activity", "ApiKey", "ApiRefusal",
+    "Base", "LoginThrottle", "LookupFailures", "LookupStat", "Merchant",
     "Order", "OrderItem", "OutboxEmail", "PortalSession",
     "StatusChange",
     "Store", "Tracking", "UpdateReceipt", "utcnow",

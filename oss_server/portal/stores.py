@@ -1,13 +1,14 @@
-"""Stores: the dashboard list, creating, editing, deleting and signing secrets."""
+"""Stores: the dashboards, creating, editing, deleting and signing secrets."""
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, url_for
+from flask import current_app, flash, redirect, render_template, url_for
 from flask_login import login_required
 from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Store
 from ..services import accounts, store_admin
+from ..services import dashboard as dashboard_service
 from .blueprint import bp
 from .forms import ActionForm, EditStoreForm, StoreForm
 from .session import current_merchant, owned_store
@@ -29,10 +30,24 @@ def _show_errors(form: StoreForm, errors: dict[str, str]) -> None:
 @bp.route("/")
 @login_required
 def dashboard():
-    """List the merchant's stores."""
+    """List the merchant's stores, each with its health at a glance."""
     stores = db.session.scalars(select(Store).where(Store.merchant_id == current_merchant().id)
                                 .order_by(Store.name, Store.id)).all()
-    return render_template("portal/dashboard.html", stores=stores)
+    health = dashboard_service.merchant_health(db.session, list(stores),
+                                               current_app.config["OSS_GRACE_DAYS"])
+    return render_template("portal/dashboard.html", stores=stores, health=health,
+                           since_words=dashboard_service.since_words)
+
+
+@bp.route("/stores/<slug>/dashboard")
+@login_required
+def store_dashboard(slug):
+    """Answer "is my integration healthy?" for one store."""
+    store = owned_store(slug)
+    health = dashboard_service.store_health(db.session, store,
+                                            current_app.config["OSS_GRACE_DAYS"])
+    return render_template("portal/store_dashboard.html", store=store, health=health,
+                           since_words=dashboard_service.since_words)
 
 
 @bp.route("/stores/new", methods=["GET", "POST"])

@@ -39,22 +39,33 @@ def parse_key(full_key: str) -> tuple[str, str] | None:
     return parts[1], parts[2]
 
 
-def authenticate(session: Session, full_key: str, now: datetime | None = None) -> ApiKey | None:
-    """Return the active key matching *full_key*, recording its use; else None."""
+def check_key(session: Session, full_key: str,
+              now: datetime | None = None) -> tuple[ApiKey | None, ApiKey | None, str | None]:
+    """Return (active key, None, None), or (None, known key or None, why it was refused).
+
+    The cause is named only for a key id that exists: ``revoked_key`` (its secret right,
+    revoked), ``wrong_secret``; an unknown key id belongs to no store and has none.
+    A key revoked with a grace period works until its ``revoked_at`` has passed.
+    """
     parsed = parse_key(full_key.strip())
     if parsed is None:
-        return None
+        return None, None, None
     key_id, secret = parsed
     key = session.scalar(select(ApiKey).where(ApiKey.key_id == key_id))
     expected = key.secret_hash if key is not None else "0" * 64
     if not hmac.compare_digest(expected, _hash_secret(secret)) or key is None:
-        return None
-    if key.revoked_at is not None:
-        return None
+        return None, key, "wrong_secret" if key is not None else None
     now = now or utcnow()
+    if key.revoked_at is not None and key.revoked_at <= now:
+        return None, key, "revoked_key"
     if key.last_used_at is None or now - key.last_used_at >= LAST_USED_RESOLUTION:
         key.last_used_at = now
-    return key
+    return key, None, None
+
+
+def authenticate(session: Session, full_key: str, now: datetime | None = None) -> ApiKey | None:
+    """Return the active key matching *full_key*, recording its use; else None."""
+    return check_key(session, full_key, now)[0]
 
 
 def list_keys(session: Session, store: Store) -> list[ApiKey]:
@@ -63,11 +74,46 @@ def list_keys(session: Session, store: Store) -> list[ApiKey]:
         select(ApiKey).where(ApiKey.store_id == store.id).order_by(ApiKey.id.desc())))
 
 
-def revoke_key(session: Session, store: Store, key_id: str) -> ApiKey | None:
-    """Revoke one of the store's keys at once; None when the store has no such key."""
+def revoke_key(session: Session, store: Store, key_id: str,
+               at: datetime | None = None) -> ApiKey | None:
+    """Revoke one of the store's keys (at once, or at *at*); None when there is no such key.
+
+    A key already revoked keeps the earlier of its two revocation times.
+    """
     key = session.scalar(select(ApiKey).where(ApiKey.store_id == store.id,
                                               ApiKey.key_id == key_id))
-    if key is not None and key.revoked_at is None:
-        key.revoked_at = utcnow()
+    if key is None:
+        return None
+    at = at or utcnow()
+    if key.revoked_at is None or key.revoked_at > at:
+        key.revoked_at = at
         session.flush()
     return key
+
+
+# The grace periods a merchant may pick when rotating, in hours; 24 is the default.
+ROTATION_GRACE_HOURS = (0, 1, 24, 72, 168)
+
+
+def rotate_key(session: Session, store: Store, key_id: str, grace: timedelta,
+               now: datetime | None = None) -> tuple[ApiKey, str] | None:
+    """Create the successor of an active key and revoke the old one after *grace*.
+
+    Returns the new key and its full text (shown once), or None when the store has no
+    such key still working.
+    """
+    now = now or utcnow()
+    old = session.scalar(select(ApiKey).where(ApiKey.store_id == store.id,
+                                              ApiKey.key_id == key_id))
+    if old is None or (old.revoked_at is not None and old.revoked_at <= now):
+        return None
+    key, full_key = create_api_key(session, store, old.label)
+    revoke_key(session, store, key_id, at=now + grace)
+    return key, full_key
+
+
+def key_state(key: ApiKey, now: datetime | None = None) -> str:
+    """Say whether a key is ``active``, ``expiring`` (revoked later) or ``revoked``."""
+    if key.revoked_at is None:
+        return "active"
+    return "expiring" if key.revoked_at > (now or utcnow()) else "revoked"
