@@ -11,6 +11,9 @@ DEFAULTS: dict[str, object] = {
     "FACTOR_KEY": None,
     "DATABASE_URL": None,
     "BASE_URL": "http://127.0.0.1:5000",
+    # The portal on a host of its own (e.g. https://portal.example): /account is served
+    # only there and shopper pages never are (see docs/deploy.md). Empty: one host.
+    "PORTAL_URL": "",
     "RATELIMIT_STORAGE_URI": "memory://",
     "API_RATE_LIMIT": "1200 per minute",
     "LOOKUP_LIMIT_PER_IP": "10 per 15 minutes",
@@ -27,6 +30,8 @@ DEFAULTS: dict[str, object] = {
     "MAIL_RETRY_MAX_S": 3600,
     "MAIL_KEEP_DAYS": 30,
     "ALLOW_SIGNUP": True,
+    # Where merchants reach the operator about billing: an email address or a URL.
+    "BILLING_CONTACT": None,
     "TRIAL_DAYS": 30,
     "GRACE_DAYS": 14,
     "STATUS_TOKEN_DAYS": 30,
