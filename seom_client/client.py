@@ -112,7 +112,8 @@ class Client:
             else:
                 result.update = self.queue.insert(conn, [update])[0]
                 result.queued = True
-            self.queue.remember(conn, [(change.order, result.update)])
+            if result.queued or not memory.is_current(remembered, change.order):
+                self.queue.remember(conn, [(change.order, result.update)])
         if result.queued:
             self._wake()
         return result

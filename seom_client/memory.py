@@ -19,6 +19,9 @@ from dataclasses import dataclass, field
 from .updates import now_rfc3339
 
 DAY_S = 86400.0
+# An event that changes nothing rewrites an order's row (to mark it touched) at most this
+# often: a repeated event then costs a read, not a write and its fsync.
+TOUCH_EVERY_S = 3600.0
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS order_memory (
@@ -109,6 +112,26 @@ def overlay(order, remembered):
     return base
 
 
+def _labels(order):
+    """Return (status, {line_id: label}) of a snapshot as the memory stores them."""
+    items = {}
+    for line in order.get("items") or []:
+        if isinstance(line, dict) and isinstance(line.get("status"), str) and line["status"]:
+            items[str(line.get("line_id"))] = line["status"]
+    status = order.get("status")
+    return (status if isinstance(status, str) and status else None), items
+
+
+def is_current(remembered, order, now=None):
+    """Tell whether the memory already holds this snapshot's labels, touched lately."""
+    if remembered is None:
+        return False
+    now = time.time() if now is None else now
+    status, items = _labels(order)
+    return (now - remembered.touched_at < TOUCH_EVERY_S and items == remembered.items
+            and status in (None, remembered.status))
+
+
 def summary(update, queued_at):
     """Return the part of a queued update the memory keeps: its ids, event and times."""
     return {"update_id": update["update_id"], "sequence": update["sequence"],
@@ -118,12 +141,7 @@ def summary(update, queued_at):
 
 def remember(conn, order, now, update=None):
     """Record an order snapshot's labels (and the update queued with them) as touched now."""
-    items = {}
-    for line in order.get("items") or []:
-        if isinstance(line, dict) and isinstance(line.get("status"), str) and line["status"]:
-            items[str(line.get("line_id"))] = line["status"]
-    status = order.get("status")
-    status = status if isinstance(status, str) and status else None
+    status, items = _labels(order)
     last = json.dumps(summary(update, now)) if update is not None else None
     conn.execute(UPSERT_SQL, (order["order_number"], status, json.dumps(items), last, now))
 

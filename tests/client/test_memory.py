@@ -279,3 +279,24 @@ def test_a_file_of_an_earlier_version_keeps_its_labels(tmp_path):
     tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     conn.close()
     assert "last_labels" not in tables
+
+
+def _touched(client, number):
+    conn = sqlite3.connect(client.queue.path)
+    (touched,) = conn.execute("SELECT touched_at FROM order_memory WHERE order_number = ?",
+                              (number,)).fetchone()
+    conn.close()
+    return touched
+
+
+def test_a_repeated_event_marks_the_order_touched_at_most_hourly(make_client):
+    client = make_client(memory_days=30)
+    client.fire("Order Approve", make_order())
+    first = _touched(client, "1001")
+    size = os.path.getsize(f"{client.queue.path}-wal")
+    assert not client.fire("Order Approve", make_order()).queued
+    assert _touched(client, "1001") == first  # a read only: nothing written, no fsync
+    assert os.path.getsize(f"{client.queue.path}-wal") == size
+    _age(client, "1001", 29)  # nearly forgotten, but still fired on: kept
+    assert not client.fire("Order Approve", make_order()).queued
+    assert _touched(client, "1001") > time.time() - 60
