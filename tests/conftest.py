@@ -97,10 +97,10 @@ def app(database_url, _schema, app_config):
 def _empty_tables(engine) -> None:
     """Empty every table; on PostgreSQL restart the id sequences too, so ids repeat.
 
-    SQLite hands out max(id) + 1 (no AUTOINCREMENT), so its ids start at 1 again anyway;
-    PostgreSQL's sequences keep counting after a DELETE, and ids (which end up in URLs and
-    pages) would differ from run to run and test to test. DELETE plus setval, not
-    TRUNCATE ... RESTART IDENTITY: on these near-empty tables TRUNCATE takes ~100 ms a test
+    SQLite hands out max(id) + 1 where a table has no AUTOINCREMENT; its AUTOINCREMENT
+    counters (orders) and PostgreSQL's sequences keep counting after a DELETE, and ids
+    (which end up in URLs and pages) would differ from run to run and test to test.
+    DELETE plus setval, not TRUNCATE ... RESTART IDENTITY: on these near-empty tables TRUNCATE takes ~100 ms a test
     against ~3 ms, and it waits on any transaction still open on a table.
     """
     tables = _db.metadata.sorted_tables
@@ -114,6 +114,8 @@ def _empty_tables(engine) -> None:
                 "SELECT setval(pg_get_serial_sequence(t, c), 1, false)"
                 " FROM unnest(CAST(:tables AS text[]), CAST(:columns AS text[])) AS s(t, c)"),
                 {"tables": [t for t, _ in serial], "columns": [c for _, c in serial]})
+        elif engine.dialect.name == "sqlite":
+            conn.exec_driver_sql("DELETE FROM sqlite_sequence")
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, UTCDateTime, utcnow
@@ -15,6 +15,9 @@ class Order(Base):
         UniqueConstraint("store_id", "order_key", name="uq_orders_store_order_key"),
         Index("ix_orders_store_cart_key", "store_id", "cart_key"),
         Index("ix_orders_store_updated", "store_id", "updated_at"),
+        # Status links name an order by id: SQLite must never hand a deleted order's id
+        # to a new one (without AUTOINCREMENT it reuses the highest id once deleted).
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -37,7 +40,8 @@ class Order(Base):
     actual_ship_date: Mapped[date | None] = mapped_column(Date)
     # Ordering key of the snapshot held: an older or equal key never overwrites it.
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    sequence: Mapped[int] = mapped_column(Integer)
+    # The client's counter: 0 … 2^63−1 (a millisecond clock is a fine one).
+    sequence: Mapped[int] = mapped_column(BigInteger)
     last_update_id: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

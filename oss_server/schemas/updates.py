@@ -9,8 +9,8 @@ from .fields import StrictInt, Text, WholeMatch, text
 
 UPDATE_ID = WholeMatch(r"^[A-Za-z0-9._:-]{1,64}$", error="Use 1–64 of A–Z a–z 0–9 . _ : -")
 QTY = validate.Range(min=0, max=1_000_000)
-# Orders keep the sequence in a 32-bit column: anything larger could never be stored.
-SEQUENCE_MAX = 2**31 - 1
+# The client's counter, stored in a 64-bit column (a millisecond clock is a fine one).
+SEQUENCE_MAX = 2**63 - 1
 
 
 def in_utc_range(value: datetime) -> None:
@@ -97,7 +97,8 @@ class OrderIn(StrictSchema):
 
 class UpdateIn(StrictSchema):
     update_id = Text(required=True, validate=UPDATE_ID)
-    sequence = StrictInt(required=True, validate=validate.Range(min=0, max=SEQUENCE_MAX))
+    sequence = StrictInt(required=True, validate=validate.Range(min=0, max=SEQUENCE_MAX),
+                         metadata={"format": "int64"})
     occurred_at = fields.AwareDateTime(required=True, format="iso", validate=in_utc_range)
     event = text(64, allow_none=True)
     notify_customer = fields.Boolean(load_default=False)

@@ -66,8 +66,12 @@ def read_status_token(secret_key: str, token: str, max_age_days: int) -> tuple[i
     serializer = _serializer(secret_key)
     try:
         store_id, order_id = serializer.loads(token, max_age=max_age_days * 86400)
+        store_id, order_id = int(store_id), int(order_id)
     except SignatureExpired:
         raise TokenError(expired=True) from None
     except (BadSignature, ValueError, TypeError):
         raise TokenError(expired=False) from None
-    return int(store_id), int(order_id)
+    # Ids are 64-bit: a larger number names no row, and SQLite's driver cannot bind it.
+    if not (0 < store_id < 2**63 and 0 < order_id < 2**63):
+        raise TokenError(expired=False)
+    return store_id, order_id

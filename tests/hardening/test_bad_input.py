@@ -63,7 +63,7 @@ def test_not_json_is_415(client, api_key):
 
 
 @pytest.mark.parametrize("changes, field", [
-    ({"sequence": 2**31}, "sequence"),                    # past the stored column
+    ({"sequence": 2**63}, "sequence"),                    # past the stored column
     ({"sequence": 10**30}, "sequence"),
     ({"sequence": -1}, "sequence"),
     ({"sequence": 1.5}, "sequence"),
