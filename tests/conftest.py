@@ -95,13 +95,14 @@ def app(database_url, _schema, app_config):
 
 
 def _empty_tables(engine) -> None:
-    """Empty every table; on PostgreSQL restart the id sequences too, so ids repeat.
+    """Empty every table and restart the id counters, so ids repeat.
 
     SQLite hands out max(id) + 1 where a table has no AUTOINCREMENT; its AUTOINCREMENT
     counters (orders) and PostgreSQL's sequences keep counting after a DELETE, and ids
     (which end up in URLs and pages) would differ from run to run and test to test.
-    DELETE plus setval, not TRUNCATE ... RESTART IDENTITY: on these near-empty tables TRUNCATE takes ~100 ms a test
-    against ~3 ms, and it waits on any transaction still open on a table.
+    DELETE plus setval, not TRUNCATE ... RESTART IDENTITY: on these near-empty tables
+    TRUNCATE takes ~100 ms a test against ~3 ms, and it waits on any transaction still
+    open on a table.
     """
     tables = _db.metadata.sorted_tables
     serial = [(t.fullname, t.autoincrement_column.name) for t in tables
