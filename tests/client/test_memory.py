@@ -2,7 +2,6 @@
 
 import json
 import os
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -15,6 +14,7 @@ from seom_client import Client, Config, ConfigError, EventError
 from seom_client.queue import Queue
 
 from .conftest import REPO, make_order, write_json
+from .noposix import PRELUDE
 
 # A script that keeps no state: every event is fired by a fresh Client, from one file that
 # never changes. It prints a line once each fire has returned (the update, if any, durable).
@@ -197,13 +197,14 @@ def test_memory_survives_kill_9_and_a_rerun_queues_nothing_twice(make_config, tm
     config = make_config()
     order_file = write_json(tmp_path / "order.json", make_order())
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    args = [sys.executable, "-c", STATELESS, str(config.path), "30", str(order_file)]
+    script = (PRELUDE if os.environ.get("SEOM_NO_POSIX") == "1" else "") + STATELESS
+    args = [sys.executable, "-c", script, str(config.path), "30", str(order_file)]
     confirmed = []
     for cycle in range(3):  # killed at a different moment each time
         proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, text=True)
         for _ in range(5 + 7 * cycle):
             confirmed.append(proc.stdout.readline())
-        proc.send_signal(signal.SIGKILL)
+        proc.kill()  # SIGKILL; TerminateProcess on Windows
         proc.wait(30)
         proc.stdout.close()
     assert all(confirmed)
