@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
-.PHONY: run test test-postgres install install-test browser-deps bench clean
+.PHONY: run test test-postgres test-client-portable install install-test browser-deps bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,10 @@ test: install-test browser-deps
 test-postgres: install-test browser-deps
 	OSS_TEST_DATABASE_URL=$${OSS_TEST_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/test} \
 	  $(BIN)/pytest $(PYTEST_ARGS)
+
+# The client's suite again with fcntl, termios, pwd and grp unavailable, as on Windows.
+test-client-portable: install-test
+	SEOM_NO_POSIX=1 $(BIN)/python -m pytest -p tests.client.noposix tests/client $(PYTEST_ARGS)
 
 bench: install-test
 	$(BIN)/python -m benchmarks $(BENCH_ARGS)

@@ -6,7 +6,6 @@ import json
 from typing import Any
 
 from ..client import Client
-from ..errors import EventError
 from .common import EXIT_FAIL, EXIT_OK, load, out, read_json
 
 
@@ -16,12 +15,8 @@ def cmd_fire(args: Any) -> int:
     if isinstance(order, dict) and "order" in order and "order_number" not in order:
         order = order["order"]
     items = [i.strip() for i in args.items.split(",") if i.strip()] if args.items else None
-    config = load(args)
-    if args.label is not None and args.label not in config.labels:
-        raise EventError(f"label {args.label!r} is not in the label list "
-                         "(see 'seom-client labels list')")
     notify = True if args.notify_customer else None
-    with Client(config) as client:
+    with Client(load(args)) as client:  # an unknown event or label is refused there: exit 2
         result = client.fire(args.event, order, items, label=args.label, notify_customer=notify)
     number = result.order.get("order_number") if isinstance(result.order, dict) else None
     if result.order_status:
@@ -48,21 +43,21 @@ def cmd_enqueue(args: Any) -> int:
 def cmd_orders_show(args: Any) -> int:
     """Print what the client remembers for one order (exit 1 when it holds nothing)."""
     with Client(load(args)) as client:
-        remembered = getattr(client, "remembered", None)
-        held = remembered(args.order_number) if remembered else None
+        held = client.remembered(args.order_number)
     if held is None:
         out(f"nothing remembered for order {args.order_number}")
         return EXIT_FAIL
     if args.json:
         out(json.dumps(held))
         return EXIT_OK
-    labels = held.get("labels", held)
-    out(f"order {args.order_number}: {labels.get('order') or '-'}")
-    for line_id, label in (labels.get("items") or {}).items():
+    out(f"order {args.order_number}: {held.get('status') or '-'}")
+    for line_id, label in (held.get("items") or {}).items():
         out(f"line {line_id}: {label or '-'}")
-    for key, value in held.items():
-        if key not in ("labels", "order", "items", "snapshot"):
-            out(f"{key}: {value}")
+    last = held.get("last_update") or {}
+    if last:
+        out(f"last update queued: {last.get('update_id')} (sequence {last.get('sequence')})")
+    out(f"last fired at: {held.get('last_fired_at')}")
+    out(f"forgotten after: {held.get('forgotten_after')} unless fired again")
     return EXIT_OK
 
 
