@@ -4,12 +4,13 @@ from __future__ import annotations
 import secrets
 from datetime import date
 
-from flask import current_app, flash, redirect, render_template, session, url_for
+from flask import (abort, current_app, flash, make_response, redirect, render_template,
+                   request, session, url_for)
 from flask_login import login_required
 
 from ..extensions import db
-from ..services import accounts, credentials, twofactor
-from ..services.passwords import PasswordPolicyError, verify_password
+from ..services import accounts, credentials, signin, twofactor
+from ..services.passwords import PasswordPolicyError
 from .blueprint import bp
 from .forms import ActionForm, ChangePasswordForm, ConfirmPasswordForm, EnableTwoFactorForm
 from .session import current_merchant, end_session, start_session
@@ -37,7 +38,9 @@ def change_password():
     if form.validate_on_submit():
         try:
             credentials.change_password(db.session, current_merchant(), form.current.data,
-                                        form.password.data)
+                                        form.password.data, request.remote_addr)
+        except signin.TooManyAttempts as exc:
+            return _too_many_attempts(exc, password_form=form)
         except (accounts.AccountError, PasswordPolicyError) as exc:
             db.session.rollback()
             form.current.errors.append(str(exc))
@@ -72,13 +75,29 @@ def two_factor():
                            qr=twofactor.provisioning_qr(uri))
 
 
+def _too_many_attempts(exc: signin.TooManyAttempts, **forms):
+    """The settings page, refused with 429: the password was given wrong too often."""
+    db.session.rollback()
+    wait = exc.wait_seconds
+    flash(f"Too many password attempts. Try again in {wait} second{'s' if wait != 1 else ''}.",
+          "error")
+    return _settings_page(**forms), 429, {"Retry-After": str(wait)}
+
+
 def _password_confirmed(form: ConfirmPasswordForm) -> bool:
+    """Check the password given again; a throttled attempt ends the request with 429."""
     if not form.validate_on_submit():
         return False
-    ok, _ = verify_password(current_merchant().password_hash, form.password.data)
-    if not ok:
-        flash("The password is not correct.", "error")
-    return ok
+    try:
+        signin.confirm_password(db.session, current_merchant(), form.password.data,
+                                request.remote_addr)
+    except signin.TooManyAttempts as exc:
+        abort(make_response(_too_many_attempts(exc)))
+    except accounts.AccountError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return False
+    return True
 
 
 @bp.route("/settings/two-factor/disable", methods=["POST"])
@@ -112,7 +131,10 @@ def delete_account():
     if not form.validate_on_submit():
         return redirect(url_for(".settings"))
     try:
-        credentials.close_account(db.session, current_merchant(), form.password.data)
+        credentials.close_account(db.session, current_merchant(), form.password.data,
+                                  request.remote_addr)
+    except signin.TooManyAttempts as exc:
+        return _too_many_attempts(exc)
     except accounts.AccountError as exc:
         db.session.rollback()
         flash(str(exc), "error")

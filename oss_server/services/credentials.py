@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 from ..mail.outbox import queue_email
 from ..models import Merchant, OutboxEmail
 from ..models.outbox import PASSWORD_RESET
-from . import portal_sessions, throttle
+from . import portal_sessions, signin, throttle
 from .accounts import AccountError, delete_merchant, get_merchant_by_email
-from .passwords import check_policy, hash_password, verify_password
+from .passwords import check_policy, hash_password
 
 RESET_MAX_AGE_S = 3600
 _RESET_SALT = "oss.password-reset.v1"
@@ -32,11 +32,14 @@ def set_password(session: Session, merchant: Merchant, new_password: str) -> Non
     session.flush()
 
 
-def change_password(session: Session, merchant: Merchant, current: str, new_password: str) -> None:
-    """Change the password after checking the current one."""
-    ok, _ = verify_password(merchant.password_hash, current)
-    if not ok:
-        raise AccountError("The current password is not correct.")
+def change_password(session: Session, merchant: Merchant, current: str, new_password: str,
+                    address: str | None = None) -> None:
+    """Change the password after checking the current one (throttled like signing in)."""
+    check_policy(new_password)  # first: a refused new password must not cost a check
+    try:
+        signin.confirm_password(session, merchant, current, address)
+    except AccountError:
+        raise AccountError("The current password is not correct.") from None
     set_password(session, merchant, new_password)
 
 
@@ -93,12 +96,13 @@ def send_reset_link(session: Session, secret_key: str, email: str,
     return True
 
 
-def close_account(session: Session, merchant: Merchant, password: str) -> None:
-    """Erase the merchant with every store, key and order, after checking the password."""
-    ok, _ = verify_password(merchant.password_hash, password)
-    if not ok:
-        raise AccountError("The password is not correct.")
-    throttle.clear(session, throttle.account_key(merchant.email))
+def close_account(session: Session, merchant: Merchant, password: str,
+                  address: str | None = None) -> None:
+    """Erase the merchant with every store, key and order, after checking the password.
+
+    The password is checked as :func:`signin.confirm_password` does (throttled).
+    """
+    signin.confirm_password(session, merchant, password, address)
     # Reset emails name the merchant's address and belong to no store: erase them too.
     session.execute(delete(OutboxEmail).where(OutboxEmail.recipient == merchant.email,
                                               OutboxEmail.kind == PASSWORD_RESET))

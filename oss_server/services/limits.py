@@ -36,6 +36,7 @@ from sqlalchemy.engine import Connection, Dialect, Engine
 
 from ..models import LookupFailures
 from .fixed_reads import bind_processor, driver_execute, driver_mark
+from .locking import write_locked
 
 T = TypeVar("T")
 
@@ -157,9 +158,7 @@ class DatabaseCounters:
             with self.engine.connect() as own, self._transaction(own) as conn:
                 yield conn
             return
-        with conn.begin():
-            if conn.dialect.name == "sqlite":
-                _driver_statement(conn, "BEGIN IMMEDIATE")
+        with write_locked(conn):
             yield conn
 
     def reserve(self, buckets: dict[str, list[Limit]], now: float) -> Reservation:
@@ -455,15 +454,6 @@ def _relax_sqlite(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     try:
         cursor.execute("PRAGMA synchronous=NORMAL")
-    finally:
-        cursor.close()
-
-
-def _driver_statement(conn: Connection, sql: str) -> None:
-    # On the driver's cursor: outside any transaction (SQLAlchemy would begin one).
-    cursor = conn.connection.cursor()
-    try:
-        cursor.execute(sql)
     finally:
         cursor.close()
 

@@ -3,17 +3,30 @@
 The counters live in a table, not in process memory, so the limits hold across every
 worker process and server. Unknown emails are counted exactly like real accounts, so a
 delay confirms nothing about whether an account exists.
+
+Every attempt is counted as a failure *before* its secret is checked (:func:`begin_attempt`),
+in one transaction that holds the counters from the check of the wait to the count:
+``BEGIN IMMEDIATE`` on SQLite, row locks on PostgreSQL (see :mod:`.locking`). A burst of
+concurrent attempts therefore gets no more checks than the same attempts one after the
+other. An attempt that then succeeds settles its count (:func:`succeeded`).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Iterator
+from weakref import WeakKeyDictionary
 
-from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import case, create_engine, delete, event, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
 from ..models import LoginThrottle, utcnow
+from .locking import write_locked
 
 
 @dataclass(frozen=True)
@@ -53,12 +66,85 @@ def reset_keys(email: str, address: str | None) -> tuple[str, str]:
     return "reset:" + account_key(email), "reset:" + address_key(address)
 
 
+def signup_key(address: str | None) -> str:
+    """Key of the sign-up counter of one client address."""
+    return "signup:" + address_key(address)
+
+
+@dataclass
+class Held:
+    """An attempt already counted as a failure; :func:`succeeded` settles it if it was not.
+
+    ``wait_seconds`` > 0: the attempt was refused (a key is locked) and nothing was counted.
+    """
+
+    counted: dict[str, Policy] = field(default_factory=dict)
+    wait_seconds: int = 0
+
+
+def begin_attempt(session: Session, counted: dict[str, Policy],
+                  now: datetime | None = None) -> Held:
+    """Count one failure on every key of *counted*, unless one of them is locked.
+
+    Check and count are one locked transaction, committed before the caller checks the
+    secret: concurrent attempts on the same key wait for it and then see it counted.
+    """
+    now = now or utcnow()
+    with _counter_transaction(session) as conn:
+        states = _lock_rows(conn, counted, now)
+        wait = _wait(states.values(), now)
+        if wait:
+            return Held(wait_seconds=wait)
+        _store(conn, {key: _after_failure(states[key], policy, now)
+                      for key, policy in counted.items()})
+    return Held(dict(counted))
+
+
+def succeeded(session: Session, held: Held, clear_keys: tuple[str, ...] = ()) -> None:
+    """Settle an attempt that succeeded: *clear_keys* start afresh, its other counts are undone.
+
+    Runs in the request's transaction and commits with it.
+    """
+    for key in clear_keys:
+        clear(session, key)
+    table = LoginThrottle.__table__
+    for key, policy in held.counted.items():
+        if key in clear_keys:
+            continue
+        # Only a lock this count could have made is lifted: one the failures still reach stays.
+        session.execute(update(table).where(table.c.key == key, table.c.failures > 0).values(
+            failures=table.c.failures - 1,
+            locked_until=case((table.c.failures - 1 < policy.free_failures, None),
+                              else_=table.c.locked_until)))
+    session.flush()
+
+
 def count_reset_request(session: Session, email: str, address: str | None) -> tuple[int, int]:
     """Count one reset request; return the (account, address) waits it ran into (0: none)."""
     account, ip = reset_keys(email, address)
-    record_failure(session, account, RESET_PER_ACCOUNT)
-    record_failure(session, ip, RESET_PER_ADDRESS)
-    return wait_seconds(session, [account]), wait_seconds(session, [ip])
+    waits = count_requests(session, {account: RESET_PER_ACCOUNT, ip: RESET_PER_ADDRESS})
+    return waits[account], waits[ip]
+
+
+def count_requests(session: Session, counted: dict[str, Policy],
+                   now: datetime | None = None) -> dict[str, int]:
+    """Count one request on every key, locked or not; return each key's wait afterwards.
+
+    For limits on requests rather than failures (reset emails, sign-ups): a request that
+    brings a key to its limit is refused, so the allowance is ``free_failures - 1``.
+    """
+    now = now or utcnow()
+    with _counter_transaction(session) as conn:
+        states = _lock_rows(conn, counted, now)
+        after = {key: _after_failure(states[key], policy, now) for key, policy in counted.items()}
+        _store(conn, after)
+    return {key: _wait([state], now) for key, state in after.items()}
+
+
+def record_failure(session: Session, key: str, policy: Policy,
+                   now: datetime | None = None) -> None:
+    """Count one failure against *key*, locked or not, and lock it when the policy says so."""
+    count_requests(session, {key: policy}, now)
 
 
 def forget_account(session: Session, email: str) -> None:
@@ -70,46 +156,101 @@ def forget_account(session: Session, email: str) -> None:
 def wait_seconds(session: Session, keys: list[str], now: datetime | None = None) -> int:
     """Return how long the caller must wait before trying again (0: go ahead)."""
     now = now or utcnow()
-    rows = session.scalars(select(LoginThrottle).where(LoginThrottle.key.in_(keys)))
-    waits = [(row.locked_until - now).total_seconds() for row in rows
-             if row.locked_until is not None and row.locked_until > now]
-    return int(max(waits, default=0) + 0.999)
-
-
-def _row_for_update(session: Session, key: str, now: datetime) -> LoginThrottle:
-    query = select(LoginThrottle).where(LoginThrottle.key == key).with_for_update()
-    row = session.scalar(query)
-    if row is not None:
-        return row
-    try:
-        # Two processes may create the same key at once: the loser re-reads the winner's row.
-        with session.begin_nested():
-            row = LoginThrottle(key=key, failures=0, window_start=now)
-            session.add(row)
-    except IntegrityError:
-        row = session.scalar(query.execution_options(populate_existing=True))
-    return row
-
-
-def record_failure(session: Session, key: str, policy: Policy,
-                   now: datetime | None = None) -> None:
-    """Count one failed sign-in against *key* and lock it when the policy says so."""
-    now = now or utcnow()
-    row = _row_for_update(session, key, now)
-    if now - row.window_start > policy.window:
-        row.failures, row.window_start, row.locked_until = 0, now, None
-    row.failures += 1
-    over = row.failures - policy.free_failures
-    if over >= 0 and policy.exponential:
-        row.locked_until = now + min(timedelta(seconds=2 ** min(over, 20)), policy.max_delay)
-    elif over >= 0:
-        row.locked_until = row.window_start + policy.window
-    session.flush()
+    rows = session.execute(select(LoginThrottle.failures, LoginThrottle.window_start,
+                                  LoginThrottle.locked_until)
+                           .where(LoginThrottle.key.in_(keys)))
+    return _wait([tuple(row) for row in rows], now)
 
 
 def clear(session: Session, key: str) -> None:
     """Forget the failures of *key* (after a successful sign-in or password reset)."""
-    row = session.get(LoginThrottle, key)
-    if row is not None:
-        session.delete(row)
-        session.flush()
+    session.execute(delete(LoginThrottle).where(LoginThrottle.key == key))
+    session.flush()
+
+
+# A counter's state: (failures, window start, locked until).
+_State = tuple[int, datetime, "datetime | None"]
+
+
+def _after_failure(state: _State | None, policy: Policy, now: datetime) -> _State:
+    failures, start, locked = state or (0, now, None)
+    if now - start > policy.window:
+        failures, start, locked = 0, now, None
+    failures += 1
+    over = failures - policy.free_failures
+    if over >= 0 and policy.exponential:
+        locked = now + min(timedelta(seconds=2 ** min(over, 20)), policy.max_delay)
+    elif over >= 0:
+        locked = start + policy.window
+    return failures, start, locked
+
+
+def _wait(states, now: datetime) -> int:
+    waits = [(state[2] - now).total_seconds() for state in states
+             if state is not None and state[2] is not None and state[2] > now]
+    return math.ceil(max(waits, default=0))
+
+
+def _lock_rows(conn: Connection, keys, now: datetime) -> dict[str, _State | None]:
+    """Read the keys' counters, locked until the transaction ends (None: no counter yet).
+
+    PostgreSQL: an upsert that changes nothing still locks the row until commit, and
+    makes a missing row to lock; rows go in sorted order, so two attempts never wait on
+    each other crosswise. SQLite: the transaction already holds the write lock.
+    """
+    table = LoginThrottle.__table__
+    names = sorted(keys)
+    found: dict[str, _State | None] = dict.fromkeys(names)
+    columns = (table.c.key, table.c.failures, table.c.window_start, table.c.locked_until)
+    if conn.dialect.name == "postgresql":
+        statement = (postgresql.insert(table)
+                     .values([{"key": k, "failures": 0, "window_start": now} for k in names])
+                     .on_conflict_do_update(index_elements=[table.c.key],
+                                            set_={"failures": table.c.failures})
+                     .returning(*columns))
+    else:
+        statement = select(*columns).where(table.c.key.in_(names))
+        if conn.dialect.name != "sqlite":
+            statement = statement.order_by(table.c.key).with_for_update()
+    for key, failures, start, locked in conn.execute(statement):
+        # A row made just now by the upsert counts as no counter yet.
+        found[key] = (failures, start, locked) if failures else None
+    return found
+
+
+def _store(conn: Connection, states: dict[str, _State]) -> None:
+    table = LoginThrottle.__table__
+    rows = [{"key": key, "failures": failures, "window_start": start, "locked_until": locked}
+            for key, (failures, start, locked) in sorted(states.items())]
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(table).values(rows)
+    conn.execute(statement.on_conflict_do_update(
+        index_elements=[table.c.key],
+        set_={name: statement.excluded[name]
+              for name in ("failures", "window_start", "locked_until")}))
+
+
+_engines: WeakKeyDictionary[Engine, Engine] = WeakKeyDictionary()
+_engines_lock = threading.Lock()
+
+
+@contextmanager
+def _counter_transaction(session: Session) -> Iterator[Connection]:
+    """A locked transaction for the counters, committed on its own.
+
+    On a pool of its own: the request holds its session's connection meanwhile, and a
+    burst of attempts each waiting for a second connection of the same pool could take
+    every connection and wait for ever (until the pool's timeout).
+    """
+    engine = session.get_bind()
+    if engine.dialect.name == "sqlite" and engine.url.database in (None, "", ":memory:"):
+        own = engine  # an in-memory database exists on one connection only
+    else:
+        with _engines_lock:
+            own = _engines.get(engine)
+            if own is None:
+                own = _engines[engine] = create_engine(engine.url, pool_size=2,
+                                                       max_overflow=8)
+                event.listen(engine, "engine_disposed", lambda _conn: own.dispose())
+    with own.connect() as conn, write_locked(conn):
+        yield conn

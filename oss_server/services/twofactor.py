@@ -4,13 +4,16 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 import secrets
 import time
 
 import pyotp
 import segno
 from markupsafe import Markup
+from sqlalchemy import Text, cast, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..models import Merchant
 
@@ -56,13 +59,22 @@ def matching_step(secret: str, code: str, at: float | None = None) -> int | None
     return None
 
 
-def _accept_step(merchant: Merchant, step: int | None) -> bool:
+def _accept_step(session: Session, merchant: Merchant, step: int | None) -> bool:
     # A code is good once: someone who watched it being typed (or phished it) cannot
-    # reuse it within its 90-second window. Steps only move forward.
+    # reuse it within its 90-second window. Steps only move forward, and the move is one
+    # conditional update: of concurrent sign-ins with the same code, only one changes the
+    # row (the others wait for its lock, then find the step taken).
     if step is None or step <= (merchant.totp_last_step or -1):
         return False
-    merchant.totp_last_step = step
-    return True
+    won = session.execute(
+        update(Merchant)
+        .where(Merchant.id == merchant.id,
+               or_(Merchant.totp_last_step.is_(None), Merchant.totp_last_step < step))
+        .values(totp_last_step=step)
+        .execution_options(synchronize_session=False)).rowcount == 1
+    if won:
+        set_committed_value(merchant, "totp_last_step", step)
+    return won
 
 
 def _normalise_recovery(code: str) -> str:
@@ -115,17 +127,41 @@ def disable(session: Session, merchant: Merchant) -> None:
 
 def verify(session: Session, merchant: Merchant, code: str) -> bool:
     """Accept a current, not yet used TOTP code, or an unused recovery code (then spent)."""
-    if merchant.totp_secret and _accept_step(merchant, matching_step(merchant.totp_secret, code)):
-        session.flush()
+    if merchant.totp_secret and _accept_step(session, merchant,
+                                             matching_step(merchant.totp_secret, code)):
         return True
-    wanted = _hash_recovery(code)
-    remaining = list(merchant.recovery_codes or [])
-    for stored in remaining:
-        if hmac.compare_digest(stored, wanted) and _normalise_recovery(code):
-            remaining.remove(stored)
-            # A new list object, so the JSON column is seen as changed.
-            merchant.recovery_codes = remaining
-            session.flush()
+    if not _normalise_recovery(code):
+        return False
+    return _spend_recovery_code(session, merchant, _hash_recovery(code))
+
+
+# Concurrent sign-ins spending different codes of one account: each retry follows a
+# change by another, so there can be no more retries than codes.
+_SPEND_TRIES = RECOVERY_CODE_COUNT + 1
+
+
+def _spend_recovery_code(session: Session, merchant: Merchant, wanted: str) -> bool:
+    """Remove *wanted* from the unused codes, if it is one, in one conditional update.
+
+    The update applies only while the codes are still the list read (compared as their
+    stored text): of concurrent sign-ins with the same code, exactly one removes it.
+    """
+    stored_text = cast(Merchant.recovery_codes, Text)
+    for _ in range(_SPEND_TRIES):
+        seen = session.scalar(select(stored_text).where(Merchant.id == merchant.id))
+        codes = json.loads(seen) if seen else None
+        if not isinstance(codes, list):
+            return False
+        matches = [i for i, c in enumerate(codes) if hmac.compare_digest(str(c), wanted)]
+        if not matches:
+            return False
+        remaining = codes[:matches[0]] + codes[matches[0] + 1:]
+        won = session.execute(
+            update(Merchant).where(Merchant.id == merchant.id, stored_text == seen)
+            .values(recovery_codes=remaining)
+            .execution_options(synchronize_session=False)).rowcount == 1
+        if won:
+            set_committed_value(merchant, "recovery_codes", remaining)
             return True
     return False
 
