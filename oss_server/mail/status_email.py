@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
@@ -16,6 +17,8 @@ from ..models import Order, Store
 from ..resources import resource_dir
 from ..security.urls import mailto_href, safe_url, support_href
 from ..services import carriers, labels
+from ..services.local_time import format_when, store_zone
+from ..services.standard_labels import language
 from .phrases import phrases
 
 _COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
@@ -68,19 +71,31 @@ def _item_name(item: dict) -> str:
     return f"{name} ({sku})" if sku and item.get("name") else name
 
 
+def _when(occurred_at, store: Store, lang: str) -> str | None:
+    """When the update's event fired, as the status page writes times (the store's zone)."""
+    try:
+        moment = datetime.fromisoformat(str(occurred_at))
+    except ValueError:
+        return None
+    return format_when(moment, store_zone(store.timezone), lang)
+
+
 def compose_status_email(store: Store, order: Order, update: dict, *, status_url: str,
                          locale: str = "en", link_days: int = 30) -> ComposedEmail | None:
     """Compose the email for one applied update; None when its status is hidden from shoppers."""
     snapshot = update["order"]
-    # The status page's wording for the label; a label hidden from shoppers is not announced.
-    status = labels.label_text(store, snapshot["status"])
+    lang = language(locale)
+    # The status page's wording for the label in the shopper's language; a label hidden
+    # from shoppers is not announced.
+    status = labels.label_text(store, snapshot["status"], lang)
     if status is None:
         return None
-    words = phrases(locale)
+    words = phrases(lang)
     number = snapshot["order_number"].strip()
     shipped, needed = _items(snapshot, _item_name)
     context = {
-        "t": words, "lang": locale, "store": store, "number": number, "status": status,
+        "t": words, "lang": lang, "store": store, "number": number, "status": status,
+        "when": _when(update.get("occurred_at"), store, lang),
         "name": (snapshot.get("bill_to") or {}).get("name"),
         "shipped": shipped, "needed": needed,
         "tracking": tracking_links(store, snapshot.get("tracking") or []),

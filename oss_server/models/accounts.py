@@ -61,6 +61,8 @@ class Store(Base):
     signing_secrets: Mapped[list] = mapped_column(JSON, default=list)
     label_map: Mapped[dict] = mapped_column(JSON, default=dict)
     carrier_rules: Mapped[list] = mapped_column(JSON, default=list)
+    # IANA name; every date and time a shopper sees is shown in it.
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     merchant: Mapped[Merchant] = relationship(back_populates="stores")

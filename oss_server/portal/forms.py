@@ -3,13 +3,14 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import (BooleanField, EmailField, HiddenField, IntegerField, PasswordField,
-                     StringField, TextAreaField, URLField)
+                     SelectField, StringField, TextAreaField, URLField)
 from wtforms.validators import (DataRequired, EqualTo, Length, NoneOf, NumberRange, Optional,
                                 ValidationError)
 
 from ..security import urls
 from ..services.accounts import CARRIER_RULES_MAX_CHARS
 from ..services.passwords import MAX_LENGTH, MIN_LENGTH
+from ..services.standard_labels import STAGES
 
 _PASSWORD_HINT = f"At least {MIN_LENGTH} characters; any characters, spaces included."
 
@@ -117,6 +118,11 @@ class StoreForm(FlaskForm):
         "Sites allowed to embed the status page and call the lookup API",
         validators=[Optional(), Length(max=4000)],
         description="One origin per line, e.g. https://shop.example. Empty: none.")
+    timezone = StringField(
+        "Time zone", validators=[Optional(), Length(max=64)],
+        description="An IANA name such as America/New_York, Europe/Paris or UTC (empty: UTC). "
+                    "Dates and times on the shopper pages and emails are shown in it.",
+        render_kw={"autocomplete": "off", "spellcheck": "false"})
     retention_days = IntegerField("Keep orders for (days after their last update)",
                                   validators=[DataRequired(), NumberRange(30, 730)])
     shopper_emails = BooleanField("Email shoppers when their order's status changes")
@@ -146,4 +152,9 @@ class KeyForm(FlaskForm):
 class LabelForm(FlaskForm):
     label = HiddenField(validators=[DataRequired(), Length(max=64)])
     text = StringField("Shoppers read", validators=[Optional(), Length(max=64)])
+    text_es = StringField("In Spanish", validators=[Optional(), Length(max=64)])
+    text_fr = StringField("In French", validators=[Optional(), Length(max=64)])
+    text_de = StringField("In German", validators=[Optional(), Length(max=64)])
+    # Empty: the label's standard stage (Processing for a label not in the standard list).
+    stage = SelectField("Progress stage", default="", choices=["", *STAGES])
     hidden = BooleanField("Hide from shoppers")

@@ -1,4 +1,4 @@
-"""Labels: how each received status label reads to shoppers (rename or hide)."""
+"""Labels: how each status label reads to shoppers in each language, its stage, or hide it."""
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, url_for
@@ -7,6 +7,7 @@ from flask_login import login_required
 from ..extensions import db
 from ..services import label_usage
 from ..services import labels as label_service
+from ..services import standard_labels
 from .blueprint import bp
 from .forms import LabelForm
 from .session import owned_store
@@ -17,9 +18,20 @@ def _rows(store):
     for label, count in label_usage.received_labels(db.session, store):
         entry = (store.label_map or {}).get(label) or {}
         rows.append({"label": label, "count": count, "text": entry.get("text"),
-                     "hidden": bool(entry.get("hidden")),
-                     "shown": label_service.label_text(store, label)})
+                     "hidden": bool(entry.get("hidden")), **_wording(store, label, entry)})
     return rows
+
+
+def _wording(store, label: str, entry: dict) -> dict:
+    """The label's wording per language and its stage, as set and as shoppers read them."""
+    stage = label_service.label_stage(store, label)
+    return {"texts": entry.get("texts") or {}, "stage": entry.get("stage") or "",
+            "stage_name": standard_labels.STAGE_NAMES[stage]["en"],
+            "default_stage": standard_labels.STAGE_NAMES[
+                standard_labels.standard_stage(label)]["en"],
+            "standard": {lang: standard_labels.standard_wording(label, lang)
+                         for lang in standard_labels.LANGUAGES[1:]},
+            "shown": label_service.label_text(store, label)}
 
 
 @bp.route("/stores/<slug>/labels")
@@ -27,8 +39,10 @@ def _rows(store):
 def labels(slug):
     """List every label received with its wording for shoppers."""
     store = owned_store(slug)
+    stages = [("", "")] + [(stage, names["en"])
+                           for stage, names in standard_labels.STAGE_NAMES.items()]
     return render_template("portal/labels.html", store=store, rows=_rows(store),
-                           form=LabelForm())
+                           form=LabelForm(), stage_choices=stages)
 
 
 @bp.route("/stores/<slug>/labels", methods=["POST"])
@@ -42,8 +56,10 @@ def edit_label(slug):
             f"{name}: {' '.join(errors)}" for name, errors in form.errors.items()), "error")
         return redirect(url_for(".labels", slug=store.slug))
     try:
-        label_service.set_label_wording(db.session, store, form.label.data,
-                                        text=form.text.data, hidden=form.hidden.data)
+        label_service.set_label_wording(
+            db.session, store, form.label.data, text=form.text.data, hidden=form.hidden.data,
+            texts={"es": form.text_es.data, "fr": form.text_fr.data, "de": form.text_de.data},
+            stage=form.stage.data)
     except label_service.LabelError as exc:
         db.session.rollback()
         flash(exc.message, "error")

@@ -1,6 +1,7 @@
 """The shopper's audience: the JSON lookup's input, and an output with no factor fields."""
 from marshmallow import Schema, fields
 
+from ..services.standard_labels import STAGES
 from .fields import text
 
 
@@ -47,7 +48,12 @@ class ShopperOrderOut(Schema):
 
     order_number = fields.String()
     cart_order_number = fields.String(allow_none=True)
-    status = fields.String(allow_none=True, metadata={"description": "As the store words it"})
+    status = fields.String(allow_none=True, metadata={
+        "description": "As the store words it, in the language asked for (Accept-Language "
+                       "or ?lang=: en, es, fr, de)"})
+    stage = fields.String(metadata={
+        "description": "Where the order is on its journey",
+        "enum": list(STAGES)})
     bill_to = fields.Nested(NameOut)
     ship_to = fields.Nested(NameOut)
     expected_ship_date = fields.Date(allow_none=True)

@@ -15,6 +15,7 @@ from ..security import urls
 from ..security.urls import UnsafeValue
 from . import throttle
 from .carriers import validate_carrier_rules
+from .local_time import TimeZoneError, parse_timezone
 from .orders import delete_orders_where
 from .passwords import check_policy, hash_password
 
@@ -213,6 +214,13 @@ def carrier_rules_json(rules: list | None, indent: int | None = None) -> str:
     return json.dumps(rules or [], ensure_ascii=False, indent=indent)
 
 
+def _parse_timezone(value) -> str:
+    try:
+        return parse_timezone(value)
+    except TimeZoneError as exc:
+        raise AccountError(exc.message) from None
+
+
 STORE_SETTINGS = {
     "name": _parse_name,
     "support_email": _checked(urls.parse_email),
@@ -228,6 +236,7 @@ STORE_SETTINGS = {
     "shopper_emails": _parse_bool,
     "require_signature": _parse_bool,
     "carrier_rules": _parse_carrier_rules,
+    "timezone": _parse_timezone,
 }
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from ..models import Order, Store
 from ..security.urls import mailto_href, safe_colour, safe_url, support_href
 from .carriers import link_for
-from .labels import label_text, shopper_label
+from .labels import label_stage, label_text, visible_status
 
 
 def store_view(store: Store) -> dict:
@@ -22,13 +22,16 @@ def store_view(store: Store) -> dict:
             "logo_url": safe_url(store.logo_url), "accent_color": safe_colour(store.accent_color)}
 
 
-def order_view(store: Store, order: Order) -> dict:
-    """Return the shopper's view of *order*: labels as the store words them, hidden ones left out."""
+def order_view(store: Store, order: Order, locale: str = "en") -> dict:
+    """Return the shopper's view of *order*, labels worded in *locale*, hidden ones left out."""
     names = {item.line_id: item.name or item.sku or item.line_id for item in order.items}
+    status = visible_status(store, order)
     return {
         "order_number": order.order_number,
         "cart_order_number": order.cart_order_number,
-        "status": shopper_label(store, order),
+        "status": label_text(store, status, locale),
+        # Nothing visible reads "Processing" on the page: its stage too.
+        "stage": label_stage(store, status) if status else "processing",
         "bill_to": {"name": order.bill_to_name},
         "ship_to": {"name": order.ship_to_name},
         "expected_ship_date": order.expected_ship_date,
@@ -36,21 +39,21 @@ def order_view(store: Store, order: Order) -> dict:
         "items": [{
             "sku": item.sku, "name": item.name, "qty_ordered": item.qty_ordered,
             "qty_shipped": item.qty_shipped, "qty_needed": item.qty_needed,
-            "status": label_text(store, item.status),
+            "status": label_text(store, item.status, locale),
             "expected_ship_date": item.expected_ship_date,
             "actual_ship_date": item.actual_ship_date,
         } for item in order.items],
         "tracking": [dict(vars(link_for(t.number, t.carrier, store.carrier_rules)),
                           shipped_on=t.shipped_on) for t in order.tracking],
-        "history": _history(store, order, names),
+        "history": _history(store, order, names, locale),
         "updated_at": order.updated_at,
     }
 
 
-def _history(store: Store, order: Order, names: dict) -> list[dict]:
+def _history(store: Store, order: Order, names: dict, locale: str) -> list[dict]:
     entries = []
     for change in sorted(order.history, key=lambda c: (c.occurred_at, c.id or 0), reverse=True):
-        shown = label_text(store, change.to_status)
+        shown = label_text(store, change.to_status, locale)
         if shown is None:
             continue
         item = names.get(change.line_id) if change.line_id else None

@@ -45,6 +45,7 @@ class ShopStore(NamedTuple):
     allowed_origins: list
     label_map: dict
     carrier_rules: list
+    timezone: str
     paid_through: date | None
 
 

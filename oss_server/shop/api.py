@@ -76,8 +76,9 @@ def lookup():
     token = make_status_token(current_app.secret_key, store.id, result.order.id)
     response = jsonify(_lookup_out.dump({
         "store": store_view(store),
+        # Labels in the shopper's language (?lang=, the cookie or Accept-Language).
         "order": order_view(store, shopper_order(db.session.connection(), store.id,
-                                                 result.order.id)),
+                                                 result.order.id), str(get_locale())),
         "status_url": url_for("shop.status", slug=store.slug, token=token, _external=True)}))
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -10,13 +10,15 @@ The callables behave as Jinja's new-style gettext: the translation is trusted ma
 """
 from __future__ import annotations
 
-from datetime import date, datetime, time, timezone
+from datetime import date, datetime, time, timezone, tzinfo
 from functools import lru_cache
 
 from babel import dates, numbers
 from flask_babel import get_translations
 from jinja2 import pass_context
 from markupsafe import Markup
+
+from ..services.local_time import format_when as shop_when
 
 
 def template_gettext() -> dict:
@@ -97,11 +99,19 @@ def number_filter(context, value: int) -> str:
     return local_number(value, context.get("page_lang", "en"))
 
 
-FILTERS = {"shop_date": day_filter, "shop_time": clock_filter, "shop_number": number_filter}
+@pass_context
+def when_filter(context, value: datetime, zone: tzinfo) -> str:
+    """``{{ value|shop_when(zone) }}``: date, time and zone name in the page's language."""
+    return shop_when(value, zone, context.get("page_lang", "en"))
+
+
+FILTERS = {"shop_date": day_filter, "shop_time": clock_filter, "shop_number": number_filter,
+           "shop_when": when_filter}
 
 
 def filters_for(locale: str) -> dict:
     """The same filters for templates compiled for one language: no context lookup."""
     return {"shop_date": lambda value, width="medium": shop_date(value, width, locale),
             "shop_time": lambda value: shop_time(value, locale),
-            "shop_number": lambda value: local_number(value, locale)}
+            "shop_number": lambda value: local_number(value, locale),
+            "shop_when": lambda value, zone: shop_when(value, zone, locale)}

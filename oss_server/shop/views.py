@@ -7,7 +7,9 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from ..extensions import db
+from ..services.local_time import store_zone
 from ..services.lookup import guarded_lookup
+from ..services.progress import tracker
 from ..services.shopper import order_view, store_view
 from ..services.shopper_reads import StorePage, order_with_lines
 from ..services.tokens import TokenError, make_status_token, read_status_token
@@ -90,14 +92,15 @@ def _status_html(conn, page: StorePage) -> str:
     # read and the order's version, so it is never stale; a hit reads one row, not four.
     pages = _page_cache()
     flashing = "_flashes" in session
-    store = page.store
-    key = PageCache.key(store, page.order.id, page.version, str(get_locale()),
+    store, locale = page.store, str(get_locale())
+    # The store row holds its label wording and time zone; the standard wording is fixed.
+    key = PageCache.key(store, page.order.id, page.version, locale,
                         request.script_root, request.path)
     html = None if flashing else pages.get(key)
     if html is None:
-        order = order_with_lines(conn, page.order)
-        html = render_shop("shop/status.html", store=store_view(store),
-                           order=order_view(store, order))
+        order = order_view(store, order_with_lines(conn, page.order), locale)
+        html = render_shop("shop/status.html", store=store_view(store), order=order,
+                           zone=store_zone(store.timezone), steps=tracker(order["stage"], locale))
         if not flashing:
             pages.put(key, html)
     return html
