@@ -5,6 +5,7 @@ it: an update that rolled back sends nothing, one that committed is never lost.
 """
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,6 +24,8 @@ __all__ = [
     "StatusLinks", "failed_notifications", "forget_shopper_recipients", "purge_outbox",
     "queue_email", "queue_status_emails", "retry_notification", "status_url",
 ]
+
+log = logging.getLogger(__name__)
 
 _SPACE = re.compile(r"\s+")
 _ADDRESS = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+$")
@@ -88,20 +91,32 @@ def queue_status_emails(session: Session, store: Store, notices, links: StatusLi
     session.flush()
     queued = 0
     for notice in notices:
-        order = notice.order
-        if not order.email:
+        if not notice.order.email:
             continue
-        email = compose_status_email(store, order, notice.update,
-                                     status_url=status_url(links, store, order),
-                                     locale=shopper_locale(store, order),
-                                     link_days=links.token_days)
-        if email is None:
-            continue
-        queue_email(session, to=order.email, subject=email.subject, text=email.text,
-                    html=email.html, kind=SHOPPER_STATUS, store_id=store.id, order_id=order.id,
-                    from_name=store.name, reply_to=store.support_email)
-        queued += 1
+        # Each email in its own savepoint: one that cannot be written (an address the
+        # outbox refuses, a failing template) is skipped and logged, while the batch's
+        # snapshots and the other emails stand.
+        try:
+            with session.begin_nested():
+                queued += _queue_one(session, store, notice, links)
+        except Exception:  # noqa: BLE001 - one email must never fail the whole batch
+            log.exception("shopper email for order %s of store %s not queued",
+                          notice.order.order_number, store.slug)
     return queued
+
+
+def _queue_one(session: Session, store: Store, notice, links: StatusLinks) -> int:
+    order = notice.order
+    email = compose_status_email(store, order, notice.update,
+                                 status_url=status_url(links, store, order),
+                                 locale=shopper_locale(store, order),
+                                 link_days=links.token_days)
+    if email is None:
+        return 0
+    queue_email(session, to=order.email, subject=email.subject, text=email.text,
+                html=email.html, kind=SHOPPER_STATUS, store_id=store.id, order_id=order.id,
+                from_name=store.name, reply_to=store.support_email)
+    return 1
 
 
 def forget_shopper_recipients(session: Session, store_id: int) -> int:

@@ -9,6 +9,20 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _CONTROL_FREE = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
 
 
+# One shopper address as typed: no display name, list, quotes, brackets, spaces or line
+# breaks (a comma or CR/LF would add recipients or headers to the status email), and a
+# dotted domain of letter-or-digit labels (any script: IDN domains are fine).
+_LABEL = r"[^\W_](?:(?:[^\W_]|-){0,61}[^\W_])?"
+_EMAIL = re.compile(r"[^\s@<>,;:\"()\[\]\\\x00-\x1f\x7f]{1,64}@(?:" + _LABEL + r"\.)+"
+                    + _LABEL)
+EMAIL_ERROR = "Give one email address (no commas, spaces or line breaks)."
+
+
+def is_single_address(value: str) -> bool:
+    """Tell whether *value* (spaces around it ignored) is one plausible email address."""
+    return len(value) <= 254 and _EMAIL.fullmatch(value.strip(" ")) is not None
+
+
 class Text(fields.String):
     """A string that refuses control characters (NUL bytes and the like)."""
 

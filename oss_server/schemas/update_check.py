@@ -18,7 +18,7 @@ import re
 from datetime import date, datetime, timezone
 
 from .screening import contains_card_number
-from .fields import _CONTROL
+from .fields import _CONTROL, is_single_address
 from .updates import SEQUENCE_MAX, UPDATE_ID
 
 _UPDATE_ID = UPDATE_ID.regex.fullmatch
@@ -155,6 +155,8 @@ def _bill_to(raw, texts: list, scanned: list) -> dict:
     if _bad(name, 200) or _bad(zip_code, 20) or _bad(email, 254) or _bad(phone, 40):
         raise _Unsure
     if not ((zip_code or "").strip() or (email or "").strip() or (phone or "").strip()):
+        raise _Unsure
+    if email and email.strip() and not is_single_address(email):
         raise _Unsure
     texts += (name or "", zip_code or "", email or "", phone or "")
     scanned += (name or "", email or "")

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import (RAISE, Schema, ValidationError, fields, validate, validates,
+                         validates_schema)
 
-from .fields import StrictInt, Text, WholeMatch, text
+from .fields import EMAIL_ERROR, StrictInt, Text, WholeMatch, is_single_address, text
 
 UPDATE_ID = WholeMatch(r"^[A-Za-z0-9._:-]{1,64}$", error="Use 1–64 of A–Z a–z 0–9 . _ : -")
 QTY = validate.Range(min=0, max=1_000_000)
@@ -31,6 +32,12 @@ class BillToIn(StrictSchema):
     zip = text(20, allow_none=True)
     email = text(254, allow_none=True)
     phone = text(40, allow_none=True)
+
+    @validates("email")
+    def single_address(self, value, **kwargs):
+        # Blank counts as absent; anything else is the address status emails go to.
+        if value and value.strip() and not is_single_address(value):
+            raise ValidationError(EMAIL_ERROR)
 
     @validates_schema
     def one_factor(self, data, **kwargs):
