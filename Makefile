@@ -13,11 +13,24 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-install: $(BIN)/python
-	$(BIN)/pip install --quiet -e .
+# Stamp files: nothing is reinstalled while pyproject.toml is unchanged. The installer's
+# output goes to a log, shown only when it fails.
+INSTALLED      := $(VENV)/.installed
+TEST_INSTALLED := $(VENV)/.installed-test
 
-install-test: $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[test]'
+$(INSTALLED): pyproject.toml | $(BIN)/python
+	@echo "Installing the service into $(VENV) (first run, or pyproject.toml changed)…"
+	@$(BIN)/pip install --quiet --disable-pip-version-check -e . >$(VENV)/install.log 2>&1 \
+	  || { cat $(VENV)/install.log; exit 1; }
+	@touch $@
+
+$(TEST_INSTALLED): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test]'
+	@touch $@ $(INSTALLED)
+
+install: $(INSTALLED)
+
+install-test: $(TEST_INSTALLED)
 
 # Browser tests drive Debian's Chromium through Playwright and inject axe-core.
 browser-deps:
@@ -26,11 +39,11 @@ browser-deps:
 	@if [ ! -f node_modules/axe-core/axe.min.js ] && command -v npm >/dev/null; then \
 	  npm install --silent --no-audit --no-fund; fi
 
-run: install
-	OSS_BASE_URL=http://$(HOST):$(PORT) $(BIN)/oss-server init-db
-	OSS_BASE_URL=http://$(HOST):$(PORT) $(BIN)/oss-server demo
-	@echo "Serving on http://$(HOST):$(PORT)/s/demo/  (Ctrl-C to stop)"
-	OSS_BASE_URL=http://$(HOST):$(PORT) $(BIN)/oss-server run --host $(HOST) --port $(PORT)
+# The demo's address, lookup and login are printed last, once the server answers; queued
+# emails (password resets too) are written to instance/outbox/ by the server itself.
+run: $(INSTALLED)
+	@OSS_BASE_URL=http://$(HOST):$(PORT) $(BIN)/oss-server init-db
+	@OSS_BASE_URL=http://$(HOST):$(PORT) $(BIN)/oss-server run --host $(HOST) --port $(PORT) --demo
 
 test: install-test browser-deps
 	$(BIN)/pytest $(PYTEST_ARGS)

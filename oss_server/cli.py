@@ -136,17 +136,37 @@ def store_settings(slug, changes):
         click.echo(f"warning: {name} is not shown to shoppers: {message}", err=True)
 
 
+def _demo_lines(app) -> list[str]:
+    """Seed the demo store (or find it again) and say how to use it, truthfully."""
+    info = demo.seed_demo(db.session, app.config["OSS_FACTOR_KEY"], date.today(),
+                          app.config["SECRET_KEY"])
+    db.session.commit()
+    base = app.config["OSS_BASE_URL"].rstrip("/")
+    lines = [f"Demo store:   {base}/s/{info['slug']}/"]
+    if info["lookup"] == "ok":
+        lines.append(f"Look up:      order {info['order_number']}, billing ZIP {info['zip']}")
+    elif info["lookup"] == "zip_off":
+        lines.append(f"Look up:      order {info['order_number']} (the store no longer "
+                     "accepts the billing ZIP: use the email or phone on file)")
+    else:
+        lines.append(f"Look up:      order {info['order_number']} was deleted from the demo "
+                     "store")
+    password = info["password"] or "(changed since the demo was created)"
+    lines.append(f"Portal login: {base}/account/login  {info['email']} / {password}")
+    if info["api_key"]:
+        lines.append(f"Demo API key: {info['api_key']}")
+    else:
+        lines.append(f"Demo API key: revoked; create one in the portal or with "
+                     f"`oss-server create-api-key {info['slug']}`")
+    return lines
+
+
 @click.command("demo")
 @with_appcontext
 def demo_command():
-    """Seed a demo store with orders and print how to look one up."""
-    info = demo.seed_demo(db.session, current_app.config["OSS_FACTOR_KEY"], date.today())
-    db.session.commit()
-    base = current_app.config["OSS_BASE_URL"].rstrip("/")
-    click.echo(f"Demo store:   {base}/s/{info['slug']}/")
-    click.echo(f"Look up order {info['order_number']} with billing ZIP {info['zip']}.")
-    click.echo(f"Portal login: {base}/account/login  ({info['email']} / {info['password']})")
-    click.echo(f"Demo API key: {info['api_key']}")
+    """Seed a demo store with orders (once) and print how to look one up."""
+    for line in _demo_lines(current_app):
+        click.echo(line)
 
 
 @click.command("purge")
@@ -185,4 +205,65 @@ def _app_factory():
     return create_app()
 
 
+def _announce_when_up(host: str, port: int, lines: list[str], timeout_s: float = 60.0) -> None:
+    """Print *lines* once the server answers, so they are the last thing on the console."""
+    import threading
+    import time
+    import urllib.request
+
+    loopback = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
+    netloc = f"[{loopback}]" if ":" in loopback else loopback
+    url = f"http://{netloc}:{port}/healthz"
+
+    def wait_then_print():
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(url, timeout=2):
+                    break
+            except OSError:
+                time.sleep(0.2)
+        else:
+            return
+        click.echo("")
+        for line in lines:
+            click.echo(line)
+
+    threading.Thread(target=wait_then_print, name="oss-demo-banner", daemon=True).start()
+
+
+def _run_command() -> click.Command:
+    """Flask's ``run``; in development with the email sender beside it, and ``--demo``."""
+    from flask.cli import ScriptInfo, get_debug_flag, run_command
+    from werkzeug.serving import is_running_from_reloader
+
+    from .mail import dev_sender
+
+    @click.pass_context
+    def callback(ctx, demo_banner, **kwargs):
+        app = ctx.ensure_object(ScriptInfo).load_app()
+        reload = kwargs["reload"] if kwargs["reload"] is not None else get_debug_flag()
+        # With the reloader, the first process only watches files; its child serves.
+        serving = not reload or is_running_from_reloader()
+        if demo_banner and not is_running_from_reloader():
+            with app.app_context():
+                lines = _demo_lines(app)
+            first = ["Ready (Ctrl-C stops the server)."]
+            if app.config["OSS_ENV"] == "development":
+                first.append(dev_sender.where_emails_go(app))
+            _announce_when_up(kwargs["host"], kwargs["port"], first + lines)
+        if serving and app.config["OSS_ENV"] == "development":
+            dev_sender.start(app, click.echo)
+        ctx.invoke(run_command, **kwargs)
+
+    demo_option = click.Option(["--demo", "demo_banner"], is_flag=True,
+                               help="Seed the demo store and print how to use it once the "
+                                    "server answers.")
+    return click.Command(
+        "run", callback=callback, params=[*run_command.params, demo_option],
+        help="Run the development server; in development (OSS_ENV) queued emails are "
+             "delivered by a thread beside it.")
+
+
 main = FlaskGroup(create_app=_app_factory, help="Operate the Order Status System.")
+main.add_command(_run_command())

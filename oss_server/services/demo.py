@@ -6,15 +6,17 @@ from datetime import date, datetime, timedelta, timezone
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..models import Store
+from ..models import Order, Store
 from . import accounts
-from .keys import create_api_key
+from .keys import derived_key, ensure_key, key_state
+from .passwords import verify_password
 from .updates import apply_updates
 
 DEMO_EMAIL = "demo@example.com"
 DEMO_PASSWORD = "demo-password-123"
 DEMO_SLUG = "demo"
 DEMO_ZIP = "90210"
+DEMO_ORDER = "1002"
 
 
 def _update(number, status, steps_ago, seq, items, tracking=(), cart=None, ship=None):
@@ -63,8 +65,13 @@ def demo_updates() -> list[dict]:
     ]
 
 
-def seed_demo(session: Session, factor_key: str, today: date) -> dict:
-    """Create (or refresh) the demo store; return how to look an order up."""
+def seed_demo(session: Session, factor_key: str, today: date, key_seed: str) -> dict:
+    """Create the demo store, or find it again; return what is true of it now.
+
+    Idempotent: run again, it adds no key, no order and no history. The demo key is
+    derived from *key_seed* (the app's secret key), so the same key is found each time;
+    it is reported only while it still works, and the password only while unchanged.
+    """
     merchant = accounts.get_merchant_by_email(session, DEMO_EMAIL)
     if merchant is None:
         merchant = accounts.create_merchant(session, DEMO_EMAIL, DEMO_PASSWORD)
@@ -74,7 +81,18 @@ def seed_demo(session: Session, factor_key: str, today: date) -> dict:
         store = accounts.create_store(session, merchant, DEMO_SLUG, "Demo Outfitters",
                                       support_email="help@demo.example",
                                       support_phone="+1 310 555 0100")
-    _key, full_key = create_api_key(session, store, "demo")
-    apply_updates(session, store, demo_updates(), factor_key=factor_key)
-    return {"slug": store.slug, "order_number": "1002", "zip": DEMO_ZIP, "api_key": full_key,
-            "email": DEMO_EMAIL, "password": DEMO_PASSWORD}
+        # Only into a new store: run again, it would log the same updates as duplicates.
+        apply_updates(session, store, demo_updates(), factor_key=factor_key)
+    full_key = derived_key(key_seed, "demo-store")
+    key = ensure_key(session, store, full_key, "demo")
+    order = session.scalar(select(Order.id).where(Order.store_id == store.id,
+                                                  Order.order_number == DEMO_ORDER))
+    return {
+        "slug": store.slug, "order_number": DEMO_ORDER, "zip": DEMO_ZIP,
+        "lookup": "ok" if order is not None and store.allow_zip
+        else ("zip_off" if order is not None else "order_gone"),
+        "email": DEMO_EMAIL,
+        "password": DEMO_PASSWORD if verify_password(merchant.password_hash,
+                                                     DEMO_PASSWORD)[0] else None,
+        "api_key": full_key if key.store_id == store.id and key_state(key) == "active" else None,
+    }

@@ -1,6 +1,7 @@
 """API keys: ``oss_<key id>_<secret>``, only a hash of the secret stored."""
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import secrets
@@ -29,6 +30,30 @@ def create_api_key(session: Session, store: Store, label: str | None = None) -> 
     session.add(key)
     session.flush()
     return key, f"oss_{key_id}_{secret}"
+
+
+def derived_key(seed: str, purpose: str) -> str:
+    """Return a full key that is the same every time for *seed* and *purpose*.
+
+    For the demo store: ``oss-server demo`` run again finds its key instead of adding one,
+    and can print it, though only a hash of the secret is stored.
+    """
+    def part(name: str) -> bytes:
+        return hmac.new(seed.encode(), f"{purpose}:{name}".encode(), hashlib.sha256).digest()
+
+    secret = base64.urlsafe_b64encode(part("secret")).decode().rstrip("=")
+    return f"oss_{part('id')[:8].hex()}_{secret}"
+
+
+def ensure_key(session: Session, store: Store, full_key: str, label: str) -> ApiKey:
+    """Return the store's key *full_key*, created first if it does not exist yet."""
+    key_id, secret = parse_key(full_key)
+    key = session.scalar(select(ApiKey).where(ApiKey.key_id == key_id))
+    if key is None:
+        key = ApiKey(store=store, key_id=key_id, secret_hash=_hash_secret(secret), label=label)
+        session.add(key)
+        session.flush()
+    return key
 
 
 def parse_key(full_key: str) -> tuple[str, str] | None:
