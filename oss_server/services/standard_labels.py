@@ -12,6 +12,7 @@ from __future__ import annotations
 
 LANGUAGES = ("en", "es", "fr", "de")
 
+# Stage names sit in a third of a phone's width: no word longer than about twelve letters.
 # The main path, in order, then the exceptional stages an order can be held up in.
 MAIN_PATH = ("received", "processing", "shipped")
 EXCEPTIONS = ("backordered", "on_hold", "canceled")
@@ -25,8 +26,8 @@ STAGE_NAMES: dict[str, dict[str, str]] = {
                    "de": "In Bearbeitung"},
     "shipped": {"en": "Shipped", "es": "Enviado", "fr": "Expédiée", "de": "Versandt"},
     "backordered": {"en": "Backordered", "es": "Pendiente de existencias",
-                    "fr": "En réapprovisionnement", "de": "Wird nachgeliefert"},
-    "on_hold": {"en": "On hold", "es": "En espera", "fr": "En attente", "de": "Zurückgestellt"},
+                    "fr": "En attente de stock", "de": "Wartet auf Ware"},
+    "on_hold": {"en": "On hold", "es": "En espera", "fr": "En attente", "de": "Angehalten"},
     "canceled": {"en": "Canceled", "es": "Cancelado", "fr": "Annulée", "de": "Storniert"},
 }
 
