@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-from . import orders, updates, openapi  # noqa: E402,F401  (routes register on bp)
+from . import orders, updates, openapi, store  # noqa: E402,F401  (routes register on bp)

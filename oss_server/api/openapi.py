@@ -7,6 +7,7 @@ from flask import current_app, jsonify
 
 from ..schemas.orders import OrderOut
 from ..schemas.results import BatchOut, ErrorOut
+from ..schemas.store import StoreOut
 from ..schemas.updates import UpdateIn
 from . import bp
 
@@ -33,6 +34,7 @@ def build_spec(server_url: str = "/") -> dict:
     spec.components.schema("BatchResults", schema=BatchOut)
     spec.components.schema("Order", schema=OrderOut)
     spec.components.schema("Error", schema=ErrorOut)
+    spec.components.schema("Store", schema=StoreOut)
     secured = [{"apiKey": []}]
     number = {"name": "order_number", "in": "path", "required": True, "schema": {"type": "string"}}
     spec.path(path="/api/v1/updates", operations={"post": {
@@ -57,6 +59,14 @@ def build_spec(server_url: str = "/") -> dict:
                    "responses": {"204": {"description": "Erased"},
                                  **_errors(400, 401, 402, 404, 503)}},
     })
+    spec.path(path="/api/v1/store", operations={"get": {
+        "summary": "The key's store and its subscription, to check a key before sending",
+        "description": "A lapsed subscription answers 402 subscription_expired, as every "
+                       "route does; a 200 reads active, or grace while renewal is due.",
+        "security": secured,
+        "responses": {"200": {"description": "The store",
+                              "content": {"application/json": {"schema": "Store"}}},
+                      **_errors(401, 402, 503)}}})
     for add in EXTRA_PATHS:
         add(spec)
     return spec.to_dict()

@@ -1,0 +1,32 @@
+"""``GET /api/v1/store``: which store a key belongs to, so a key can be checked first.
+
+A lapsed subscription answers 402 ``subscription_expired`` here as on every API route:
+``seom-client check`` then says the same thing the queue would meet. A 200 therefore
+always reads ``active`` or ``grace`` (updates accepted, renewal due).
+"""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import current_app, jsonify
+
+from ..extensions import db
+from ..schemas.store import StoreOut
+from ..services.accounts import subscription_state
+from . import bp
+from .auth import authenticated_store
+
+_store_out = StoreOut()
+
+
+@bp.get("/store")
+def read_store():
+    """Return the key's store: slug, name and subscription state."""
+    today = date.today()
+    store = authenticated_store(today)
+    state = subscription_state(store.merchant, today, current_app.config["OSS_GRACE_DAYS"])
+    db.session.commit()  # persists the key's last-used time
+    label = "lapsed" if state["lapsed"] else "grace" if state["in_grace"] else "active"
+    return jsonify(_store_out.dump({
+        "slug": store.slug, "name": store.name,
+        "subscription": {"state": label, "paid_through": state["paid_through"]}}))
