@@ -109,8 +109,11 @@ def _write_postgresql(raw, table: str, rows: list[tuple]) -> None:
                 copy.write_row(row)
 
 
-def load_orders(app, store_id: int, first: int, last: int) -> float:
-    """Insert orders first..last (inclusive serials) of the store; return rows/s."""
+def load_orders(app, store_id: int, first: int, last: int, analyze: bool = True) -> float:
+    """Insert orders first..last (inclusive serials) of the store; return rows/s.
+
+    With *analyze* False a SQLite database is left without statistics, as a new install is.
+    """
     from oss_server.extensions import db
 
     factor_key = app.config["OSS_FACTOR_KEY"]
@@ -139,13 +142,15 @@ def load_orders(app, store_id: int, first: int, last: int) -> float:
         finally:
             raw.close()
         progress.close()
-        _after_load(engine)
+        _after_load(engine, analyze)
     return rows_written / (time.perf_counter() - started)
 
 
-def _after_load(engine) -> None:
+def _after_load(engine, analyze: bool = True) -> None:
     """Move PostgreSQL's id sequences past the loaded ids and refresh planner statistics."""
     if engine.dialect.name != "postgresql":
+        if not analyze:
+            return
         with engine.connect() as conn:
             conn.execute(text("ANALYZE"))
         return
