@@ -3,9 +3,11 @@
 Rendering the status page (about forty translated strings, escaping, locale-aware dates)
 costs several times the reads behind it. A page is a pure function of the store's
 shopper-facing settings, the order's content, the shopper's locale and the request path.
-The key is the store row as just read, the order's version (the ordering key of the
-snapshot it holds, which every change to what a shopper sees moves forward), the locale
-and the path: a renamed label, a new update or another language gives a new key at once.
+The key is the store row as just read (its label wording per language, label stages and
+time zone included), the order's version (the ordering key of the snapshot it holds, which
+every change to what a shopper sees moves forward), the locale and the path: a renamed
+label, a new update, another time zone or another language gives a new key at once. The
+standard labels' own wording is fixed data, the same for the life of the process.
 Nothing can be stale, and no worker has to tell another anything. Pages with a flashed
 message (which lives in the session) are never cached.
 """
