@@ -8,6 +8,7 @@ import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from .errors import ConfigError, EventError
@@ -59,14 +60,14 @@ def user_config_dir() -> Path:
 
 
 def default_config_path() -> Path:
-    """Return $SEOM_CLIENT_CONFIG, else ./seom-client.json when it exists, else the per-user file."""
+    """Return $SEOM_CLIENT_CONFIG, else ./seom-client.json if it exists, else the per-user file."""
     if os.environ.get(CONFIG_ENV):
         return Path(os.environ[CONFIG_ENV])
     local = Path(DEFAULT_CONFIG_NAME)
     return local if local.exists() else user_config_dir() / DEFAULT_CONFIG_NAME
 
 
-def endpoint_url(url, generic_cart=False):
+def endpoint_url(url: str, generic_cart: bool = False) -> str:
     """Return the URL updates are posted to.
 
     The configured URL is the receiver's base and ``/api/v1/updates`` is
@@ -83,7 +84,7 @@ def endpoint_url(url, generic_cart=False):
     return url.rstrip("/") + UPDATES_PATH
 
 
-def _check_url(url):
+def _check_url(url: str | None) -> None:
     """Raise ConfigError unless url is an http(s) URL with a host."""
     parts = urlsplit(url or "")
     if parts.scheme not in ("http", "https") or not parts.netloc:
@@ -107,7 +108,8 @@ class Config:
     path: Path | None = None  # where the file lives; not stored in it
 
     @classmethod
-    def new(cls, url, api_key, *, signing_secret=None, generic_cart=False, path=None):
+    def new(cls, url: str, api_key: str, *, signing_secret: str | None = None,
+            generic_cart: bool = False, path: str | os.PathLike | None = None) -> Config:
         """Return a config with the default labels and event table."""
         _check_url(url)
         if not api_key:
@@ -118,7 +120,7 @@ class Config:
                    path=Path(path) if path else None)
 
     @classmethod
-    def load(cls, path=None):
+    def load(cls, path: str | os.PathLike | None = None) -> Config:
         """Read a config file; raise ConfigError when it is missing or invalid."""
         path = Path(path) if path else default_config_path()
         try:
@@ -130,7 +132,7 @@ class Config:
         return cls.from_dict(data, path=path)
 
     @classmethod
-    def from_dict(cls, data, path=None):
+    def from_dict(cls, data: Any, path: str | os.PathLike | None = None) -> Config:
         """Build a config from its JSON form, validating every field."""
         if not isinstance(data, dict):
             raise ConfigError("the config must be a JSON object")
@@ -169,7 +171,7 @@ class Config:
                    labels=labels, events=events, settings=settings,
                    path=Path(path) if path else None)
 
-    def to_dict(self):
+    def to_dict(self) -> dict[str, Any]:
         """Return the JSON form written to the config file."""
         data = {"url": self.url, "api_key": self.api_key,
                 "signing_secret": self.signing_secret, "generic_cart": self.generic_cart,
@@ -208,7 +210,7 @@ class Config:
             raise ConfigError(f"{key} must be greater than 0")
         return changed
 
-    def shown(self) -> dict:
+    def shown(self) -> dict[str, Any]:
         """Return the settings for people to read, secrets masked, labels and events counted."""
         data = self.to_dict()
         for key in SECRET_KEYS:
@@ -218,7 +220,7 @@ class Config:
         data["events"] = f"{len(self.events)} events"
         return data
 
-    def save(self, path=None):
+    def save(self, path: str | os.PathLike | None = None) -> Path:
         """Write the config atomically (temp file, fsync, rename) with owner-only access."""
         path = Path(path or self.path or default_config_path())
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -239,11 +241,11 @@ class Config:
         return path
 
     @property
-    def endpoint(self):
+    def endpoint(self) -> str:
         """Return the URL updates are posted to."""
         return endpoint_url(self.url, self.generic_cart)
 
-    def resolved_queue_path(self):
+    def resolved_queue_path(self) -> Path:
         """Return the queue file: queue_path (relative to the config) or beside the config."""
         base = (self.path.parent if self.path else Path.cwd())
         if self.queue_path:
@@ -256,10 +258,10 @@ class Config:
         """Return how many days an order no event touched stays in the client's memory."""
         return self.settings["memory_days"]
 
-    def setting(self, name):
+    def setting(self, name: str) -> Any:
         """Return a tunable's value."""
         return self.settings[name]
 
-    def rule(self, event):
+    def rule(self, event: str) -> EventRule:
         """Return the event's table row (an empty rule if the table lacks it)."""
         return self.events.get(event, EventRule())

@@ -24,14 +24,18 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Callable
 
 import requests
 
 from . import lease
 from .errors import ControllerLockedError
-from .queue import MAX_BODY, now_rfc3339
+from .queue import MAX_BODY, Queue, now_rfc3339
 from .sender import (DEAD, DELIVER, PAUSE, RETRY, SPLIT, backoff_delay, build_body, classify,
                      post)
+
+if TYPE_CHECKING:
+    from .config import Config
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +51,7 @@ def controller_running(queue_path: Path | str) -> bool:
     return lease.is_live(record) and not lease.holder_gone(record)
 
 
-def request_resume(queue) -> None:
+def request_resume(queue: Queue) -> None:
     """Ask the queue's controller to re-read its config and try again now (a pause, a backoff)."""
     queue.set_meta(**{RESUME_KEY: repr(time.time())})
 
@@ -67,7 +71,9 @@ class RunSummary:
 class Controller:
     """Drains one queue to one receiver; use acquire() before run()."""
 
-    def __init__(self, config, queue, *, session=None, rand=random.random, reload_config=None):
+    def __init__(self, config: Config, queue: Queue, *, session: requests.Session | None = None,
+                 rand: Callable[[], float] = random.random,
+                 reload_config: Callable[[], Config] | None = None) -> None:
         self.config = config
         self.queue = queue
         self.session = session or requests.Session()
@@ -143,7 +149,8 @@ class Controller:
 
     # -- the loop ----------------------------------------------------------------------------
 
-    def run(self, stop=None, once=False, on_progress=None):
+    def run(self, stop: threading.Event | None = None, once: bool = False,
+            on_progress: Callable[[RunSummary], None] | None = None) -> RunSummary:
         """Drain until stopped (or, with once, until nothing more can be sent now)."""
         if not self.holding:
             raise ControllerLockedError("acquire() the controller lease before run()")
@@ -195,7 +202,7 @@ class Controller:
                 failures, summary.paused = 0, None
         return summary
 
-    def serve(self, stop):
+    def serve(self, stop: threading.Event) -> None:
         """Run until stopped, surviving unexpected errors (a full disk, a locked file)."""
         while not stop.is_set():
             try:

@@ -8,6 +8,7 @@ import random
 import time
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
+from typing import Any, Callable, Sequence
 from urllib.parse import urlsplit
 
 import requests
@@ -42,19 +43,19 @@ class Verdict:
     detail: str | None = None  # the raw error behind a plain reason, for --json output
 
 
-def build_body(records):
+def build_body(records: Sequence[Any]) -> bytes:
     """Return the request body for claimed records, reusing their stored JSON."""
     return ('{"updates":[' + ",".join(r.body for r in records) + "]}").encode("utf-8")
 
 
-def signature(secret, body, timestamp):
+def signature(secret: str, body: bytes, timestamp: float) -> str:
     """Return the OSS-Signature header value: t=<unix>,v1=<hex HMAC-SHA256 of "<t>.<body>">."""
     t = int(timestamp)
     mac = hmac.new(secret.encode("utf-8"), f"{t}.".encode("ascii") + body, hashlib.sha256)
     return f"t={t},v1={mac.hexdigest()}"
 
 
-def headers_for(config, body, timestamp=None):
+def headers_for(config: Any, body: bytes, timestamp: float | None = None) -> dict[str, str]:
     """Return the request headers for a body (auth, content type, optional signature)."""
     headers = {"Content-Type": "application/json",
                "Authorization": f"Bearer {config.api_key}",
@@ -65,7 +66,8 @@ def headers_for(config, body, timestamp=None):
     return headers
 
 
-def post(session, config, body):
+def post(session: requests.Session, config: Any,
+         body: bytes) -> requests.Response | requests.RequestException:
     """POST a body to the receiver; return the Response, or the exception a network error raised."""
     timeout = config.setting("timeout_s")
     try:
@@ -75,12 +77,13 @@ def post(session, config, body):
         return exc
 
 
-def backoff_delay(attempt, base, cap, rand=random.random):
+def backoff_delay(attempt: int, base: float, cap: float,
+                  rand: Callable[[], float] = random.random) -> float:
     """Return a capped exponential backoff with full jitter: uniform(0, min(cap, base*2**attempt))."""
     return rand() * min(cap, base * (2 ** min(attempt, 32)))
 
 
-def parse_retry_after(value):
+def parse_retry_after(value: str | None) -> float | None:
     """Return Retry-After (seconds or HTTP date) as seconds, or None when absent or unreadable."""
     if not value:
         return None
@@ -117,7 +120,7 @@ def describe_network_error(exc: BaseException, url: str | None = None) -> str:
     return f"the request to {host} failed ({type(exc).__name__})"
 
 
-def error_text(response):
+def error_text(response: requests.Response) -> str:
     """Return 'HTTP <status> <code>: <message>' from an error envelope (or the raw status)."""
     text = f"HTTP {response.status_code}"
     try:
@@ -127,7 +130,7 @@ def error_text(response):
         return text
 
 
-def _answer_body(response):
+def _answer_body(response: requests.Response) -> Any:
     """Return the receiver's answer as JSON when it is JSON, else its first 2,000 characters."""
     try:
         return response.json()
@@ -135,7 +138,8 @@ def _answer_body(response):
         return response.text[:2000]
 
 
-def classify(response, update_ids):
+def classify(response: requests.Response | BaseException,
+             update_ids: Sequence[str]) -> Verdict:
     """Classify a POST's outcome (a Response or a network exception) for the given update ids.
 
     applied/duplicate/stale -> deliver; rejected -> dead; network errors,

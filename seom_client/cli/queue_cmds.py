@@ -127,7 +127,8 @@ def cmd_resume(args: Any) -> int:
     if not status["running"]:
         out("no controller is running; 'seom-client run' will try again at once")
     elif status["paused"]:
-        out(f"asked the controller to re-read the config and try again (paused: {status['paused']})")
+        out("asked the controller to re-read the config and try again "
+            f"(paused: {status['paused']})")
     else:
         out("asked the controller to try again now (it was not paused)")
     return EXIT_OK
