@@ -23,10 +23,24 @@ def bearer_token() -> str | None:
 
 
 def key_id_for_limits() -> str:
-    """Rate-limit key: the API key's id (no database read), else the client address."""
+    """Rate-limit key: the API key's id once the key authenticated, else the client address.
+
+    A key id alone proves nothing (the portal lists it; it is not a secret): keyed by
+    it before the secret is checked, anyone who knew it could spend the store's quota with
+    junk secrets. Requests whose key fails count against their address instead.
+    """
     token = bearer_token()
-    parsed = keys.parse_key(token) if token else None
-    return f"key:{parsed[0]}" if parsed else f"ip:{request.remote_addr}"
+    key = _checked_key(token)[0] if token else None
+    return f"key:{key.key_id}" if key is not None else f"ip:{request.remote_addr}"
+
+
+def _checked_key(token: str) -> tuple:
+    """:func:`keys.check_key` for this request's token, run once (the rate limit asks first)."""
+    # Kept with the request itself: an app context (``g``) may outlive one request.
+    cached = request.environ.get("oss.api_key_check")
+    if cached is None or cached[0] != token:
+        cached = request.environ["oss.api_key_check"] = (token, keys.check_key(db.session, token))
+    return cached[1]
 
 
 def authenticated_store(today: date | None = None) -> Store:
@@ -35,7 +49,7 @@ def authenticated_store(today: date | None = None) -> Store:
         # Keys in URLs end up in logs and browser history: refuse them outright.
         raise BadRequest("Send the API key in the Authorization header, never in the URL.")
     token = bearer_token()
-    key, known, cause = keys.check_key(db.session, token) if token else (None, None, None)
+    key, known, cause = _checked_key(token) if token else (None, None, None)
     if key is None:
         if known is not None:
             count_refused(known.store_id, cause, known.key_id)
