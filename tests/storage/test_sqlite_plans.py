@@ -7,6 +7,7 @@ issued are captured and explained with the same arguments.
 """
 from __future__ import annotations
 
+import sqlite3
 from datetime import date, timedelta
 
 import pytest
@@ -193,3 +194,34 @@ def test_the_portal_order_page_reads_by_primary_key_and_order_id(ctx, monkeypatc
         for _how, table, index in found:
             expected = "PRIMARY KEY" if table == "orders" else f"ix_{table}_order_id"
             assert index == expected, f"{sql}\n{plan}"
+
+
+def test_statistics_change_none_of_these_plans(ctx, monkeypatch, tmp_path):
+    # Why no `PRAGMA optimize`: once analyzed, SQLite reads the orders and their lines
+    # for each of these exactly as before.
+    store_id, _other = ctx
+    store = db.session.get(accounts.Store, store_id)
+    with statements(monkeypatch) as seen:
+        with db.engine.connect() as conn:
+            lookup_order(conn, store, number(5), zip_of(5), TEST_FACTOR_KEY)
+            shopper_reads.shop_store_page(conn, "plans", 5)
+        order_search.search_orders(db.session, store, "p001", 2)
+        order_search.get_order_by_id(db.session, store, 5)
+    fresh = _explained(seen)
+    raw = db.engine.raw_connection()
+    try:
+        analyzed = sqlite3.connect(tmp_path / "analyzed.db")
+        raw.driver_connection.backup(analyzed)
+    finally:
+        raw.close()
+    try:
+        analyzed.execute("ANALYZE")
+        assert analyzed.execute("SELECT count(*) FROM sqlite_stat1").fetchone()[0] > 0
+        for sql, plan, found in fresh:
+            args = next(a for s, a in seen if s == sql)
+            now = accesses(sqlite_plan(analyzed, sql, args))
+            # (The two-row stores table may be scanned instead, which costs nothing.)
+            assert ([a for a in now if a[1] in _LARGE]
+                    == [a for a in found if a[1] in _LARGE]), f"{sql}\n{plan}"
+    finally:
+        analyzed.close()
