@@ -135,3 +135,37 @@ def test_shipped_order_shows_the_whole_path_done(browser, live_url, app, session
     assert serious_violations(page) == []
     page.screenshot(path=str(ARTIFACTS / "shop-status-shipped-de-390.png"), full_page=True)
     context.close()
+
+
+def test_merchant_words_a_label_in_spanish_on_a_phone(browser, live_url, app, session, store,
+                                                       backordered):
+    from tests.conftest import PASSWORD
+
+    context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2)
+    page = context.new_page()
+    page.goto(f"{live_url}/account/login")
+    page.get_by_label("Email").fill(store.merchant.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/account/**")
+    page.goto(f"{live_url}/account/stores/acme/labels")
+    row = page.get_by_role("row").filter(has=page.get_by_role("rowheader",
+                                                              name="Some Items Backordered"))
+    row.get_by_text("Languages and stage").click()
+    row.get_by_label("Spanish wording for “Some Items Backordered”").fill("Parte del pedido llega más tarde")
+    row.get_by_label("Stage on the progress tracker").select_option("on_hold")
+    assert no_sideways_scroll(page)
+    assert serious_violations(page) == []
+    page.screenshot(path=str(ARTIFACTS / "portal-labels-languages-390.png"), full_page=False)
+    row.get_by_role("button", name="Save wording for Some Items Backordered").click()
+    page.wait_for_url("**/labels#labels")
+
+    # The shopper's Spanish page reads the merchant's wording and the chosen stage; French
+    # keeps the standard wording.
+    page.goto(f"{live_url}{backordered}?lang=es")
+    assert page.inner_text(".status-badge") == "Parte del pedido llega más tarde"
+    assert "En espera" in page.inner_text("ol.tracker > li[aria-current=step]")
+    page.goto(f"{live_url}{backordered}?lang=fr")
+    assert page.inner_text(".status-badge") == BADGE["fr"]
+    assert no_sideways_scroll(page)
+    context.close()
