@@ -127,6 +127,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     server: BridgeHTTPServer
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes; with Nagle's algorithm on, the second waits
+    # for the caller's delayed ACK (about 40 ms) on every keep-alive request.
+    disable_nagle_algorithm = True
 
     def do_GET(self) -> None:  # noqa: N802 - the name http.server looks up
         self._answer(self._get)
