@@ -152,8 +152,10 @@ def register_blueprints(app: Flask) -> None:
 def register_hooks(app: Flask) -> None:
     """Install error handlers, request ids, metrics and the security headers."""
     from .ops import requests as request_hooks
+    from .security import origin
 
     register_error_handlers(app)
+    origin.init_app(app)
     request_hooks.init_app(app)
 
     @app.after_request
@@ -173,8 +175,10 @@ def register_hooks(app: Flask) -> None:
 _SECURITY_HEADERS = (
     ("X-Content-Type-Options", "nosniff"),
     ("Referrer-Policy", "strict-origin-when-cross-origin"),
-    ("Content-Security-Policy", "default-src 'self'; object-src 'none'; base-uri 'none'; "
-                                "form-action 'self'; frame-ancestors 'none'"),
+    ("Content-Security-Policy", "default-src 'self'; script-src 'self'; object-src 'none'; "
+                                "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"),
+    # No window of another site keeps a handle on ours (window.opener and the like).
+    ("Cross-Origin-Opener-Policy", "same-origin"),
 )
 
 

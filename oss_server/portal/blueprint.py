@@ -5,10 +5,12 @@ from flask import Blueprint, render_template
 
 from ..errors import OSSError
 from ..extensions import db
+from ..security.origin import refuse_cross_origin_writes
 from .session import enforce_time_limits, init_login, subscription_context
 
 bp = Blueprint("portal", __name__, url_prefix="/account")
 bp.record_once(lambda state: init_login(state.app))
+bp.before_request(refuse_cross_origin_writes)
 bp.before_request(enforce_time_limits)
 bp.context_processor(subscription_context)
 
