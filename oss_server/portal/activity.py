@@ -8,9 +8,10 @@ from flask_login import login_required
 
 from ..extensions import db
 from ..mail.outbox import failed_notifications, retry_notification
-from ..services import activity_log, lookup_stats
+from ..services import activity_log, lookup_stats, order_search
 from .blueprint import bp
 from .charts import stacked_chart
+from .error_words import plain_errors
 from .forms import ActionForm
 from .session import owned_store
 
@@ -46,10 +47,15 @@ def activity(slug):
     outcome = request.args.get("outcome")
     outcome = outcome if outcome in activity_log.OUTCOMES else None
     entries = activity_log.recent_activity(db.session, store, outcome)
+    failed = failed_notifications(db.session, store)
+    order_ids = order_search.order_ids_by_number(
+        db.session, store, {e.order_number for e in entries}
+        | {email["order_number"] for email in failed})
     return render_template("portal/activity.html", store=store, entries=entries,
+                           order_ids=order_ids, plain_errors=plain_errors,
                            outcome=outcome, outcomes=activity_log.OUTCOMES,
                            charts=_charts(store), action_form=ActionForm(),
-                           failed_emails=failed_notifications(db.session, store))
+                           failed_emails=failed)
 
 
 @bp.route("/stores/<slug>/emails/<int:email_id>/retry", methods=["POST"])

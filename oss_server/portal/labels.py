@@ -15,9 +15,12 @@ from .session import owned_store
 
 def _rows(store):
     rows = []
-    for label, count in label_usage.received_labels(db.session, store):
+    for use in label_usage.label_uses(db.session, store):
+        label = use.label
         entry = (store.label_map or {}).get(label) or {}
-        rows.append({"label": label, "count": count, "text": entry.get("text"),
+        rows.append({"label": label, "count": use.orders, "item_orders": use.item_orders,
+                     "received": use.received,
+                     "text": entry.get("text"),
                      "hidden": bool(entry.get("hidden")), **_wording(store, label, entry)})
     return rows
 

@@ -6,6 +6,7 @@ from flask_login import login_required
 
 from ..extensions import db
 from ..services import order_search
+from ..services.carriers import link_for
 from .blueprint import bp
 from .forms import ActionForm
 from .session import owned_store
@@ -36,7 +37,10 @@ def order(slug, order_id):
     """Show everything received for one order; factors only as “on file”."""
     store = owned_store(slug)
     found = _owned_order(store, order_id)
+    # The links shoppers get, so the merchant sees (and can check) the same ones.
+    links = [link_for(t.number, t.carrier, store.carrier_rules) for t in found.tracking]
     return render_template("portal/order.html", store=store, order=found,
+                           tracking=list(zip(found.tracking, links)),
                            factors=order_search.factors_on_file(found), action_form=ActionForm())
 
 

@@ -1,10 +1,13 @@
 """Which status labels a store has received, and where they are in use now."""
 from __future__ import annotations
 
-from sqlalchemy import func, select, union
+from dataclasses import dataclass
+
+from sqlalchemy import distinct, func, select, union
 from sqlalchemy.orm import Session
 
 from ..models import Order, OrderItem, StatusChange, Store
+from .standard_labels import STANDARD_LABELS, standard_label
 
 
 def received_labels(session: Session, store: Store) -> list[tuple[str, int]]:
@@ -25,3 +28,37 @@ def received_labels(session: Session, store: Store) -> list[tuple[str, int]]:
         select(Order.status, func.count()).where(Order.store_id == store.id)
         .group_by(Order.status)).all())
     return [(label, current.get(label, 0)) for label in sorted(labels, key=str.casefold)]
+
+
+@dataclass(frozen=True)
+class LabelUse:
+    """One label of the labels page: where it is in use now, and where it comes from."""
+
+    label: str
+    orders: int       # orders carrying it now, as their status or on any item
+    item_orders: int  # of those, orders with an item carrying it
+    received: bool    # sent by the order manager at some time (or given a wording)
+    standard: bool    # one of the client's default labels
+
+
+def label_uses(session: Session, store: Store) -> list[LabelUse]:
+    """Return the standard labels and every label received, with their use now, by name.
+
+    A standard label received in another case ("item shipped") is listed once, as received.
+    """
+    in_store = select(Order.id).where(Order.store_id == store.id).scalar_subquery()
+    item_rows = select(OrderItem.status.label("name"), OrderItem.order_id.label("order_id")) \
+        .where(OrderItem.order_id.in_(in_store), OrderItem.status.is_not(None))
+    carried = union(select(Order.status.label("name"), Order.id.label("order_id"))
+                    .where(Order.store_id == store.id), item_rows).subquery()
+    orders = dict(session.execute(select(carried.c.name, func.count())
+                                  .group_by(carried.c.name)).all())
+    items = item_rows.subquery()
+    item_orders = dict(session.execute(
+        select(items.c.name, func.count(distinct(items.c.order_id))).group_by(items.c.name)).all())
+    received = [label for label, _count in received_labels(session, store)]
+    seen = {standard_label(label) or label for label in received}
+    names = received + [label for label in STANDARD_LABELS if label not in seen]
+    return [LabelUse(label, orders.get(label, 0), item_orders.get(label, 0),
+                     label in received, standard_label(label) is not None)
+            for label in sorted(names, key=str.casefold)]

@@ -7,9 +7,13 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from ..models import Order, Store
-from .orders import delete_orders_where
+from ..schemas.fields import is_row_id
+from .orders import delete_orders_where, order_key
 
 PAGE_SIZE = 50
+# Past this, a page number (from a URL) is empty anyway; bounded so that its OFFSET fits
+# a 64-bit integer (SQLite's driver cannot bind a larger one).
+MAX_PAGE = 1_000_000
 
 
 def _contains(text: str) -> str:
@@ -40,7 +44,7 @@ def search_orders(session: Session, store: Store, query: str | None,
             func.lower(Order.bill_to_name).like(pattern, escape="\\"),
             func.lower(Order.ship_to_name).like(pattern, escape="\\"),
         ))
-    page = max(1, page)
+    page = min(max(1, page), MAX_PAGE)
     # One row past the page tells whether an older page exists, without a COUNT.
     rows = list(session.scalars(statement.order_by(Order.updated_at.desc(), Order.id.desc())
                                 .offset((page - 1) * page_size).limit(page_size + 1)))
@@ -49,6 +53,8 @@ def search_orders(session: Session, store: Store, query: str | None,
 
 def get_order_by_id(session: Session, store: Store, order_id: int) -> Order | None:
     """Return one of the store's orders by id, with lines, tracking and history."""
+    if not is_row_id(order_id):
+        return None
     return session.scalar(
         select(Order).where(Order.store_id == store.id, Order.id == order_id)
         .options(selectinload(Order.items), selectinload(Order.tracking),
@@ -64,6 +70,18 @@ def factors_on_file(order: Order) -> list[str]:
 
 def delete_order_by_id(session: Session, store: Store, order_id: int) -> bool:
     """Erase one of the store's orders with its history; False when it has no such order."""
+    if not is_row_id(order_id):
+        return False
     count = delete_orders_where(session, Order.store_id == store.id, Order.id == order_id)
     session.flush()
     return count > 0
+
+
+def order_ids_by_number(session: Session, store: Store, numbers) -> dict[str, int]:
+    """Map those of *numbers* the store holds an order for to the order's id."""
+    keys = {order_key(number): number for number in numbers if number}
+    if not keys:
+        return {}
+    rows = session.execute(select(Order.order_key, Order.id).where(
+        Order.store_id == store.id, Order.order_key.in_(list(keys))))
+    return {keys[key]: order_id for key, order_id in rows}

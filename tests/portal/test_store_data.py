@@ -116,7 +116,7 @@ def test_activity_lists_outcomes_with_field_errors_and_filters(received):
     page = browser.get("/account/stores/acme/activity").get_data(as_text=True)
     for outcome in ("applied", "rejected", "duplicate"):
         assert f"outcome-{outcome}" in page
-    assert "order.items.0.qty_ordered" in page
+    assert "<strong>Item 1, quantity ordered</strong>" in page  # the field in plain words
     rejected = browser.get("/account/stores/acme/activity?outcome=rejected").get_data(
         as_text=True)
     assert "outcome-rejected" in rejected and "outcome-applied" not in rejected
