@@ -14,6 +14,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from ..models import Order, Store
+from ..schemas.fields import is_row_id
 from ..models.outbox import (
     FAILED, KINDS, PASSWORD_RESET, PENDING, SENT, SHOPPER_STATUS, OutboxEmail,
 )
@@ -147,6 +148,8 @@ def failed_notifications(session: Session, store: Store, limit: int = 50) -> lis
 def retry_notification(session: Session, store: Store, outbox_id: int,
                        now: datetime) -> bool:
     """Queue a failed shopper email of *store* again; False when there is no such email."""
+    if not is_row_id(outbox_id):
+        return False
     result = session.execute(
         update(OutboxEmail)
         .where(OutboxEmail.id == outbox_id, OutboxEmail.store_id == store.id,

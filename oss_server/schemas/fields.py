@@ -16,6 +16,13 @@ _LABEL = r"[^\W_](?:(?:[^\W_]|-){0,61}[^\W_])?"
 _EMAIL = re.compile(r"[^\s@<>,;:\"()\[\]\\\x00-\x1f\x7f]{1,64}@(?:" + _LABEL + r"\.)+"
                     + _LABEL)
 EMAIL_ERROR = "Give one email address (no commas, spaces or line breaks)."
+# Row ids are 64-bit: a larger number from a URL names no row (and SQLite cannot bind it).
+ID_MAX = 2**63 - 1
+
+
+def is_row_id(value: int) -> bool:
+    """Tell whether *value* can be a row id (1 … 2^63−1) worth looking up."""
+    return 0 < value <= ID_MAX
 
 
 def is_single_address(value: str) -> bool:

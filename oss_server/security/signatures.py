@@ -3,9 +3,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import time
 
 TOLERANCE_S = 300
+# ASCII only: str.isdigit() admits "²" and other digits int() refuses, and a non-ASCII
+# string makes hmac.compare_digest raise. Bounded: a timestamp has at most 12 digits.
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")
+_MAC = re.compile(r"[0-9a-f]{64}")
 
 
 def sign(secret: str, body: bytes, timestamp: int | None = None) -> str:
@@ -23,10 +28,11 @@ def verify(header: str | None, body: bytes, secrets: list[str], now: float | Non
     timestamp, candidates = None, []
     for part in header.split(","):
         name, _, value = part.strip().partition("=")
-        if name == "t" and value.isdigit():
+        value = value.strip()
+        if name == "t" and _TIMESTAMP.fullmatch(value):
             timestamp = int(value)
-        elif name == "v1" and value:
-            candidates.append(value.strip().lower())
+        elif name == "v1" and _MAC.fullmatch(value.lower()):
+            candidates.append(value.lower())
     now = time.time() if now is None else now
     if timestamp is None or not candidates or abs(now - timestamp) > tolerance:
         return False
