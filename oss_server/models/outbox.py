@@ -14,7 +14,9 @@ PENDING, CLAIMED, SENT, FAILED = "pending", "claimed", "sent", "failed"
 STATES = (PENDING, CLAIMED, SENT, FAILED)
 
 SHOPPER_STATUS, PASSWORD_RESET = "shopper_status", "password_reset"
-KINDS = (SHOPPER_STATUS, PASSWORD_RESET)
+# To a merchant about their account (sign-up: welcome, or "you already have an account").
+ACCOUNT_NOTICE = "account_notice"
+KINDS = (SHOPPER_STATUS, PASSWORD_RESET, ACCOUNT_NOTICE)
 
 
 class OutboxEmail(Base):

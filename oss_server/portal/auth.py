@@ -5,10 +5,12 @@ from datetime import date
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..services import accounts, credentials, signin, throttle
 from ..services.passwords import PasswordPolicyError
+from ..services.signup import Links, sign_up
 from .blueprint import bp
 from .forms import LoginForm, ResetForm, ResetRequestForm, SecondFactorForm, SignupForm
 from .session import (begin_second_factor, end_session, pending_merchant, safe_next,
@@ -25,26 +27,54 @@ def _refused(template: str, form, attempt: signin.Attempt, **context):
     return render_template(template, form=form, error=signin.FAILURE_MESSAGE, **context)
 
 
+SIGNUP_SENT = ("We have sent an email to the address you gave. If it is new to us, your "
+               "account is ready: sign in with the password you chose. If it already has "
+               "an account, the email says how to get back into it.")
+
+
 @bp.route("/signup", methods=["GET", "POST"])
 def signup():
-    """Create an account on a trial subscription and sign it in."""
+    """Open a trial account; the answer is the same whether the email has one already."""
     if not current_app.config["OSS_ALLOW_SIGNUP"]:
         abort(404)
     form = SignupForm()
     if form.validate_on_submit():
-        trial = accounts.trial_end(date.today(), current_app.config["OSS_TRIAL_DAYS"])
+        wait = throttle.count_requests(
+            db.session, {throttle.signup_key(request.remote_addr): throttle.SIGNUP_PER_ADDRESS})
+        wait = max(wait.values())
+        if wait:
+            minutes = max(1, (wait + 59) // 60)
+            form.email.errors.append(
+                f"Too many sign-ups from your network. Try again in {minutes} "
+                f"minute{'s' if minutes != 1 else ''}.")
+            return render_template("portal/signup.html", form=form), 429, {
+                "Retry-After": str(wait)}
         try:
-            merchant = accounts.create_merchant(db.session, form.email.data, form.password.data,
-                                                paid_through=trial, plan=accounts.PLAN_TRIAL)
+            _sign_up(form)
         except (accounts.AccountError, PasswordPolicyError) as exc:
             db.session.rollback()
             form.email.errors.append(str(exc))
         else:
-            db.session.commit()
-            start_session(merchant)
-            flash(f"Welcome! Your trial runs until {trial:%B %-d, %Y}.", "success")
-            return redirect(url_for(".dashboard"))
+            flash(SIGNUP_SENT, "success")
+            return redirect(url_for(".login"))
     return render_template("portal/signup.html", form=form)
+
+
+def _sign_up(form: SignupForm) -> None:
+    base = current_app.config["OSS_BASE_URL"].rstrip("/")
+    links = Links(sign_in=base + url_for(".login"), reset=base + url_for(".reset_request"))
+    for last_try in (False, True):
+        try:
+            sign_up(db.session, form.email.data, form.password.data, date.today(),
+                           current_app.config["OSS_TRIAL_DAYS"], links)
+            db.session.commit()
+            return
+        except IntegrityError:
+            # The same new email signed up at the same moment: the second is now the
+            # "already has an account" case.
+            db.session.rollback()
+            if last_try:
+                raise
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from ..mail.outbox import queue_email
 from ..models import Merchant, OutboxEmail
-from ..models.outbox import PASSWORD_RESET
+from ..models.outbox import ACCOUNT_NOTICE, PASSWORD_RESET
 from . import portal_sessions, signin, throttle
 from .accounts import AccountError, delete_merchant, get_merchant_by_email
 from .passwords import check_policy, hash_password
@@ -103,7 +103,9 @@ def close_account(session: Session, merchant: Merchant, password: str,
     The password is checked as :func:`signin.confirm_password` does (throttled).
     """
     signin.confirm_password(session, merchant, password, address)
-    # Reset emails name the merchant's address and belong to no store: erase them too.
-    session.execute(delete(OutboxEmail).where(OutboxEmail.recipient == merchant.email,
-                                              OutboxEmail.kind == PASSWORD_RESET))
+    # Reset and account emails name the merchant's address and belong to no store: erase
+    # them too.
+    session.execute(delete(OutboxEmail).where(
+        OutboxEmail.recipient == merchant.email,
+        OutboxEmail.kind.in_((PASSWORD_RESET, ACCOUNT_NOTICE))))
     delete_merchant(session, merchant)

@@ -49,6 +49,10 @@ RESET_PER_ACCOUNT = Policy(free_failures=RESET_EMAILS_PER_ACCOUNT + 1,
                            window=timedelta(hours=1), exponential=False)
 RESET_PER_ADDRESS = Policy(free_failures=RESET_REQUESTS_PER_ADDRESS + 1,
                            window=timedelta(hours=1), exponential=False)
+# Sign-ups per client address and hour (counted like reset requests).
+SIGNUPS_PER_ADDRESS = 10
+SIGNUP_PER_ADDRESS = Policy(free_failures=SIGNUPS_PER_ADDRESS + 1,
+                            window=timedelta(hours=1), exponential=False)
 
 
 def account_key(email: str) -> str:

@@ -35,12 +35,16 @@ def hasher(monkeypatch):
     return counting
 
 
-def test_signup_creates_a_trial_account_and_signs_it_in(portal, session, app):
+def test_signup_creates_a_trial_account_then_asks_to_sign_in(portal, session, app):
     response = portal.post("/account/signup", {"email": "New@Example.com", "password": PASSWORD,
                                                "confirm": PASSWORD})
     assert response.status_code == 302
+    assert response.headers["Location"].endswith("/account/login")
     merchant = session.scalar(select(Merchant).where(Merchant.email == "new@example.com"))
     assert merchant.paid_through == date.today() + timedelta(days=app.config["OSS_TRIAL_DAYS"])
+    # Not signed in by the sign-up (an existing email must get the same answer).
+    assert portal.get("/account/").status_code == 302
+    assert portal.login("New@Example.com").status_code == 302
     assert portal.get("/account/").status_code == 200
 
 

@@ -54,6 +54,10 @@ def test_sign_up_to_integration_and_label_wording(live_url, page):
     page.get_by_label("Repeat the password").fill(PASSWORD)
     shot(page, "01-signup")
     page.get_by_role("button", name="Create account").click()
+    page.get_by_text("We have sent an email to the address you gave.").wait_for()
+    page.get_by_label("Email").fill("browser@example.com")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
     page.get_by_role("heading", name="Your stores").wait_for()
 
     page.get_by_role("link", name="Create a store").click()

@@ -22,6 +22,7 @@ def _sign_up(portal, email="trial@example.com"):
     response = portal.post("/account/signup", {"email": email, "password": PASSWORD,
                                                "confirm": PASSWORD})
     assert response.status_code == 302
+    assert portal.login(email).status_code == 302
     return response
 
 
