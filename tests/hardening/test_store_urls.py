@@ -164,7 +164,7 @@ def old_hostile_store(make_store, session):
     store.logo_url = "https://cdn.evil.test;script-src 'unsafe-inline'/l.png"
     store.support_url = "javascript:fetch('/account/')"
     store.support_email = 'x@y.test" onmouseover="alert(1)'
-    store.accent_color = "red;} body{background:url(//evil.test)"
+    store.accent_color = "red;}*{"  # the column holds 7 characters
     store.allowed_origins = ["https://shop.example", "https://x.test; script-src *"]
     session.commit()
     return store
@@ -184,7 +184,7 @@ def test_stored_hostile_values_are_left_out_of_pages_and_headers(client, old_hos
     assert parts["script-src"] == ["'self'"] and parts["img-src"] == ["'self'"]
     assert parts["frame-ancestors"] == ["https://shop.example"]
     theme = client.get("/s/acme/theme.css")
-    assert theme.status_code == 200 and "evil" not in theme.get_data(as_text=True)
+    assert theme.status_code == 200 and "red;}" not in theme.get_data(as_text=True)
 
 
 def test_stored_hostile_values_are_left_out_of_the_json_lookup(client, old_hostile_store,

