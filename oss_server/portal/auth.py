@@ -170,7 +170,10 @@ def reset_password(token):
         return render_template("portal/reset_invalid.html"), 400
     form = ResetForm()
     if form.validate_on_submit():
-        credentials.set_password(db.session, merchant, form.password.data)
+        if not credentials.set_password(db.session, merchant, form.password.data):
+            # Another request used the link first: it works once.
+            db.session.rollback()
+            return render_template("portal/reset_invalid.html"), 400
         db.session.commit()
         end_session()
         flash("Your password is changed. Sign in with the new one.", "success")

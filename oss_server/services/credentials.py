@@ -7,7 +7,7 @@ import hmac
 from collections.abc import Callable
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import delete
+from sqlalchemy import delete, func, update
 from sqlalchemy.orm import Session
 
 from ..mail.outbox import queue_email
@@ -21,15 +21,29 @@ RESET_MAX_AGE_S = 3600
 _RESET_SALT = "oss.password-reset.v1"
 
 
-def set_password(session: Session, merchant: Merchant, new_password: str) -> None:
-    """Set a new password and end every session signed in with the old one."""
+def set_password(session: Session, merchant: Merchant, new_password: str) -> bool:
+    """Set a new password and end every session signed in with the old one.
+
+    Returns False, changing nothing, when the password changed since *merchant* was read
+    (a reset link used by two requests at once: only the first sets its password).
+    """
     check_policy(new_password)
-    merchant.password_hash = hash_password(new_password)
+    # One conditional update: of concurrent requests that read the same old hash, only one
+    # changes the row; the others wait for its lock, then find the hash changed.
     # Sessions carry the version they were opened with; older ones stop being accepted.
-    merchant.session_version = (merchant.session_version or 1) + 1
+    changed = session.execute(
+        update(Merchant)
+        .where(Merchant.id == merchant.id, Merchant.password_hash == merchant.password_hash)
+        .values(password_hash=hash_password(new_password),
+                session_version=func.coalesce(Merchant.session_version, 1) + 1)
+        .execution_options(synchronize_session=False)).rowcount == 1
+    session.expire(merchant, ["password_hash", "session_version"])
+    if not changed:
+        return False
     portal_sessions.close_all(session, merchant)
     throttle.clear(session, throttle.account_key(merchant.email))
     session.flush()
+    return True
 
 
 def change_password(session: Session, merchant: Merchant, current: str, new_password: str,
@@ -40,7 +54,9 @@ def change_password(session: Session, merchant: Merchant, current: str, new_pass
         signin.confirm_password(session, merchant, current, address)
     except AccountError:
         raise AccountError("The current password is not correct.") from None
-    set_password(session, merchant, new_password)
+    if not set_password(session, merchant, new_password):
+        raise AccountError("The password was changed at the same moment elsewhere. "
+                           "Sign in again with the new one.")
 
 
 def _fingerprint(secret_key: str, merchant: Merchant) -> str:

@@ -17,7 +17,7 @@ import pytest
 import requests
 
 from oss_server.models import LoginThrottle, Merchant, utcnow
-from oss_server.services import passwords, throttle, twofactor
+from oss_server.services import credentials, passwords, throttle, twofactor
 from tests.conftest import PASSWORD
 
 BURST = 40
@@ -280,3 +280,23 @@ def test_password_reentry_pages_are_throttled_under_a_burst(page, live_url, make
     clock.advance(1)
     assert browsers[0].post(path, **fields(PASSWORD)).status_code in (200, 302)
     assert _row(session, throttle.account_key(merchant.email)) is None
+
+
+def test_one_reset_link_used_by_six_requests_at_once_sets_one_password(
+        live_url, make_merchant, session, app, monkeypatch):
+    merchant = make_merchant()
+    token = credentials.make_reset_token(app.config["SECRET_KEY"], merchant)
+    slow = CountingHasher(passwords._hasher)
+    slow.hash = Counted(slow.real.hash)  # hashing the new password takes as long as argon2
+    monkeypatch.setattr(passwords, "_hasher", slow)
+    browsers = [Browser(live_url) for _ in range(6)]
+    for browser in browsers:
+        assert browser.open(f"/account/reset/{token}").status_code == 200
+    chosen = [f"new passphrase number {n}" for n in range(len(browsers))]
+    answers = burst([lambda b=b, p=p: b.post(f"/account/reset/{token}", password=p, confirm=p)
+                     for b, p in zip(browsers, chosen)])
+    assert _statuses(answers) == {302: 1, 400: len(browsers) - 1}
+    winner = chosen[next(i for i, a in enumerate(answers) if a.status_code == 302)]
+    session.expire_all()
+    stored = session.get(Merchant, merchant.id).password_hash
+    assert [p for p in chosen if passwords.verify_password(stored, p)[0]] == [winner]
