@@ -152,7 +152,8 @@ def test_merchant_words_a_label_in_spanish_on_a_phone(browser, live_url, app, se
     row = page.get_by_role("row").filter(has=page.get_by_role("rowheader",
                                                               name="Some Items Backordered"))
     row.get_by_text("Languages and stage").click()
-    row.get_by_label("Spanish wording for “Some Items Backordered”").fill("Parte del pedido llega más tarde")
+    row.get_by_label("Spanish (“Some Items Backordered”)").fill(
+        "Parte del pedido llega más tarde")
     row.get_by_label("Stage on the progress tracker").select_option("on_hold")
     assert no_sideways_scroll(page)
     assert serious_violations(page) == []
