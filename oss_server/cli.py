@@ -10,7 +10,7 @@ from flask.cli import FlaskGroup, with_appcontext
 
 from .errors import OSSError
 from .extensions import db
-from .services import accounts, demo, keys, retention, store_admin
+from .services import accounts, demo, keys, refusals, retention, store_admin
 from .services.passwords import PasswordPolicyError
 
 
@@ -178,9 +178,11 @@ def purge():
     now = datetime.now().astimezone()
     counts = retention.purge(db.session, now, current_app.config["OSS_RECEIPT_DAYS"])
     emails = purge_outbox(db.session, now, current_app.config["OSS_MAIL_KEEP_DAYS"])
+    tallies = refusals.purge_refusals(db.session, now)
     db.session.commit()
     click.echo(f"Purged {counts['orders']} orders, {counts['receipts']} receipts, "
-               f"{counts['activity']} activity rows, {emails} emails.")
+               f"{counts['activity']} activity rows, {emails} emails, "
+               f"{tallies} hourly tallies of refused requests.")
 
 
 @click.command("send-notifications")

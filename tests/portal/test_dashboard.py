@@ -114,3 +114,19 @@ def test_silence_after_a_steady_flow_is_warned(session, make_store, steady_days,
     session.commit()
     assert not any("Nothing has arrived" in w
                    for w in dashboard.store_health(session, store, 14, now).warnings)
+
+
+def test_purge_drops_old_refusal_tallies(runner, session, make_store):
+    from oss_server.models import ApiRefusal
+    from oss_server.services import refusals
+
+    store = make_store()
+    now = datetime.now(timezone.utc)
+    refusals.count_refusal(session, store.id, "revoked_key", "abc", now - timedelta(days=31))
+    refusals.count_refusal(session, store.id, "revoked_key", "abc", now - timedelta(days=2))
+    refusals.count_refusal(session, store.id, "revoked_key", "abc", now - timedelta(days=2))
+    session.commit()
+    result = runner.invoke(args=["purge"])
+    assert result.exit_code == 0 and "1 hourly tallies of refused requests" in result.output
+    session.expire_all()
+    assert [row.count for row in session.query(ApiRefusal)] == [2]
