@@ -48,15 +48,16 @@ def _item(line, sku, name, ordered, shipped, status):
 def demo_updates() -> list[dict]:
     """Return the demo orders' update history, oldest first per order."""
     today = date.today().isoformat()
-    pending = [_item("1", "MUG-01", "Stoneware mug", 2, 0, "Item Pending")]
+    # Standard labels only, so the demo reads in every shopper language.
+    pending = [_item("1", "MUG-01", "Stoneware mug", 2, 0, "Item Added")]
     shipped = [_item("1", "TEE-M", "Cotton tee, M", 1, 1, "Item Shipped"),
                _item("2", "CAP-RED", "Red cap", 1, 1, "Item Shipped")]
     partial = [_item("1", "LAMP-2", "Desk lamp", 1, 1, "Item Shipped"),
                _item("2", "BULB-4", "LED bulb 4-pack", 2, 0, "Item Backordered")]
     return [
-        _update("1001", "Pending", 30, 1, pending, cart="W-5001"),
+        _update("1001", "Received", 30, 1, pending, cart="W-5001"),
         _update("1001", "Approved", 20, 2, pending, cart="W-5001"),
-        _update("1002", "Approved", 50, 1, [dict(i, status="Item Pending", qty_shipped=0,
+        _update("1002", "Approved", 50, 1, [dict(i, status="Item Added", qty_shipped=0,
                                                  qty_needed=1) for i in shipped], cart="W-5002"),
         _update("1002", "Shipped", 4, 2, shipped, cart="W-5002", ship=today,
                 tracking=[{"number": "1Z999AA10123456784", "carrier": "UPS", "shipped_on": today}]),
@@ -80,7 +81,8 @@ def seed_demo(session: Session, factor_key: str, today: date, key_seed: str) -> 
     if store is None:
         store = accounts.create_store(session, merchant, DEMO_SLUG, "Demo Outfitters",
                                       support_email="help@demo.example",
-                                      support_phone="+1 310 555 0100")
+                                      support_phone="+1 310 555 0100",
+                                      timezone="America/Los_Angeles")
         # Only into a new store: run again, it would log the same updates as duplicates.
         apply_updates(session, store, demo_updates(), factor_key=factor_key)
     full_key = derived_key(key_seed, "demo-store")
