@@ -30,7 +30,9 @@ class StrictSchema(Schema):
 class BillToIn(StrictSchema):
     name = text(200, allow_none=True)
     zip = text(20, allow_none=True)
-    email = text(254, allow_none=True)
+    email = text(254, allow_none=True, metadata={
+        "description": "One address (no display name, comma, spaces or line breaks); "
+                       "blank counts as absent."})
     phone = text(40, allow_none=True)
 
     @validates("email")
