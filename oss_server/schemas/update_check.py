@@ -115,7 +115,8 @@ def _update(raw, texts: list, scanned: list) -> dict:
         raise _Unsure from None
     texts += (update_id, event or "")
     # The time is not scanned: in the shape _DATETIME admits, no more than eight digits
-    # are joined by single dashes or spaces, and a card number has at least 13.
+    # are joined by card-number separators (":", "T", "+" and "Z" are not ones), and a
+    # card number has at least 13.
     scanned.append(event or "")
     data = dict(raw)
     data["occurred_at"], data["notify_customer"] = when, notify
