@@ -7,7 +7,6 @@ each order's updates arrived in order, and the SQLite file is intact.
 
 import os
 import random
-import signal
 import subprocess
 import sys
 import time
@@ -65,11 +64,11 @@ def test_sigkill_at_any_moment_loses_nothing_and_applies_once(make_config, recei
             else:
                 proc = _run(config.path)
                 time.sleep(rng.uniform(0.2, 0.9))  # start-up takes ~0.2s
-                proc.send_signal(signal.SIGKILL)
+                proc.kill()  # SIGKILL; TerminateProcess on Windows
                 proc.wait(30)
                 kills["random"] += 1
             if cycle == 11:
-                enqueuer.send_signal(signal.SIGKILL)  # killed mid-stream, too
+                enqueuer.kill()  # killed mid-stream, too
     finally:
         if enqueuer.poll() is None:
             enqueuer.kill()
