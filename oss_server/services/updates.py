@@ -104,7 +104,10 @@ def apply_updates(session: Session, store: Store, raw_updates: list, *, factor_k
 
     *factor_key* keys the verification-factor hashes; it comes from the
     environment, never from the database. With *links*, shopper emails asked for
-    are queued in this same transaction; without, none are (demo data, imports).
+    are queued in this same transaction, each in its own savepoint so that one that cannot
+    be written never fails the batch; without, none are (demo data, imports). Nothing else
+    here can fail for one update alone: validation refuses whatever a column could not
+    hold (lengths, 64-bit numbers, dates, one plain email address) before any write.
     """
     now = now or utcnow()
     writer = SnapshotWriter(session, store, factor_key, now)
