@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 import pytest
 import requests
@@ -67,3 +68,30 @@ def test_redaction_masks_the_token_and_keeps_the_rest(line):
     cleaned = redact(line)
     assert "kXy-_Abc123def456" not in cleaned and "[token]" in cleaned
     assert findings(line) == ["link token"] and findings(cleaned) == []
+
+
+def test_gunicorn_access_lines_mask_the_token(app, links, tmp_path):
+    # gunicorn's own access log (--access-logfile) quotes the raw request line.
+    from gunicorn.config import Config
+    from gunicorn.glogging import Logger
+
+    status, _reset = links
+    cfg = Config()
+    cfg.set("accesslog", str(tmp_path / "access.log"))
+    cfg.set("errorlog", str(tmp_path / "error.log"))
+    cfg.set("access_log_format", '%(h)s "%(r)s" %(s)s %(U)s')
+    logger = Logger(cfg)
+    try:
+        environ = {"REQUEST_METHOD": "GET", "RAW_URI": f"/s/acme/o/{status}?lang=de",
+                   "PATH_INFO": f"/s/acme/o/{status}", "QUERY_STRING": "lang=de",
+                   "SERVER_PROTOCOL": "HTTP/1.1", "REMOTE_ADDR": "127.0.0.1"}
+        response = type("Response", (), {"status": "200 OK", "sent": 10, "headers": []})()
+        logger.access(response, [], environ, timedelta(milliseconds=3))
+    finally:
+        for log in (logger.access_log, logger.error_log):
+            for handler in list(log.handlers):
+                handler.close()
+                log.removeHandler(handler)
+    line = (tmp_path / "access.log").read_text()
+    assert '"GET /s/acme/o/[token]?lang=de HTTP/1.1" 200 /s/acme/o/[token]' in line
+    assert status not in line
