@@ -31,7 +31,9 @@ def plain_field(path: str) -> str:
     while index < len(parts):
         part = parts[index]
         following = parts[index + 1] if index + 1 < len(parts) else None
-        if part in _NUMBERED and following is not None and following.isdigit():
+        # ASCII and short: a path's parts can be keys an update sent, and "²".isdigit().
+        if (part in _NUMBERED and following is not None and following.isascii()
+                and following.isdigit() and len(following) <= 6):
             words.append(f"{_NUMBERED[part]} {int(following) + 1}")
             index += 2
             continue

@@ -106,3 +106,16 @@ def test_huge_order_ids_in_status_tokens_say_the_link_does_not_work(app, client,
     token = make_status_token(app.secret_key, store.id, number)
     response = client.get(f"/s/tok/o/{token}")
     assert response.status_code == 303 and response.headers["Location"].endswith("/s/tok/")
+
+
+@pytest.mark.parametrize("index", ["\u00b2", "1" * 5000])
+def test_odd_list_index_in_a_rejected_update_still_shows_in_activity(merchant_browser,
+                                                                     make_api_key, client,
+                                                                     index):
+    browser, store = merchant_browser
+    update = make_update()
+    update["order"]["items"] = {index: {"card_number": "x"}}  # not a list: its keys are paths
+    response = client.post("/api/v1/updates", json={"updates": [update]},
+                           headers={"Authorization": f"Bearer {make_api_key(store)}"})
+    assert response.get_json()["results"][0]["result"] == "rejected"
+    assert browser.get("/account/stores/range/activity").status_code == 200
