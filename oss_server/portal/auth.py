@@ -8,6 +8,7 @@ from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
+from ..security.origin import portal_base_url
 from ..services import accounts, credentials, signin, throttle
 from ..services.passwords import PasswordPolicyError
 from ..services.signup import Links, sign_up
@@ -61,7 +62,7 @@ def signup():
 
 
 def _sign_up(form: SignupForm) -> None:
-    base = current_app.config["OSS_BASE_URL"].rstrip("/")
+    base = portal_base_url(current_app.config)
     links = Links(sign_in=base + url_for(".login"), reset=base + url_for(".reset_request"))
     for last_try in (False, True):
         try:
@@ -158,7 +159,8 @@ def reset_request():
 
 
 def _reset_link(token: str) -> str:
-    base = current_app.config["OSS_BASE_URL"].rstrip("/")
+    # On the portal's own host when it has one: the token never passes the shopper host.
+    base = portal_base_url(current_app.config)
     return base + url_for(".reset_password", token=token)
 
 

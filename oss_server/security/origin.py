@@ -47,6 +47,11 @@ def portal_host(url: str | None) -> str | None:
     return host[:-len(default)] if host.endswith(default) else host
 
 
+def portal_base_url(config) -> str:
+    """Return the address the portal's emailed links start with (no trailing slash)."""
+    return str(config.get("OSS_PORTAL_URL") or config["OSS_BASE_URL"]).strip().rstrip("/")
+
+
 def init_app(app: Flask) -> None:
     """With ``OSS_PORTAL_URL`` set: the portal only on its host, shopper pages never there."""
     host = portal_host(app.config.get("OSS_PORTAL_URL"))

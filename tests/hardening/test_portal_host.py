@@ -71,3 +71,20 @@ def test_portal_url_setting(url, host):
 def test_a_portal_url_that_is_not_one_fails_loudly():
     with pytest.raises(ValueError):
         portal_host("portal.example")
+
+
+def test_reset_links_are_sent_for_the_portal_host(app, make_merchant, monkeypatch):
+    sent = []
+    monkeypatch.setattr("oss_server.services.credentials.send_reset_link",
+                        lambda _s, _k, _email, link_for: sent.append(link_for("tok")))
+    merchant = make_merchant()
+    client = app.test_client()
+    with app.app_context():  # a request's own context, as under a server (see Portal)
+        html = _get(client, PORTAL, "/account/reset").get_data(as_text=True)
+    match = _TOKEN.search(html)
+    with app.app_context():
+        response = client.post("/account/reset", base_url=f"https://{PORTAL}", data={
+            "email": merchant.email, "csrf_token": match.group(1) or match.group(2)},
+            headers={"Referer": f"https://{PORTAL}/account/reset"})
+    assert response.status_code == 302
+    assert sent == [f"https://{PORTAL}/account/reset/tok"]
