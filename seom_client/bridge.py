@@ -14,6 +14,7 @@ import hmac
 import ipaddress
 import json
 import logging
+import os
 import socket
 import threading
 from http import HTTPStatus
@@ -57,9 +58,9 @@ def fire_answer(result: FireResult) -> dict[str, Any]:
         changes.append({"level": "order", "before": before, "after": after})
     for line_id, (before, after) in sorted(result.items.items()):
         changes.append({"level": "item", "line_id": line_id, "before": before, "after": after})
-    update_id = result.update.get("update_id") if result.update else None
-    return {"queued": result.queued, "update_id": update_id, "changes": changes,
-            "reason": result.reason}
+    update = result.update or {}
+    return {"queued": result.queued, "update_id": update.get("update_id"),
+            "sequence": update.get("sequence"), "changes": changes, "reason": result.reason}
 
 
 class BridgeError(Exception):
@@ -80,6 +81,16 @@ class Bridge:
         # after the other, or both would queue. One lock is enough: each fire is a short
         # read and one durable write, and the queue serialises its writes anyway.
         self._fire_lock = threading.Lock()
+        self.closed = False
+
+    def close(self) -> None:
+        """Refuse changes from now on, after the one in progress (if any) is durable."""
+        with self._fire_lock:
+            self.closed = True
+
+    def _open(self) -> None:
+        if self.closed:
+            raise BridgeError(503, "unavailable", "the bridge is shutting down; fire again")
 
     def authorized(self, header: str | None) -> bool:
         """Tell whether the Authorization header carries the bridge token (constant time)."""
@@ -104,6 +115,7 @@ class Bridge:
         if notify is not None and not isinstance(notify, bool):
             raise BridgeError(400, "bad_request", "'notify_customer' must be true or false")
         with self._fire_lock:
+            self._open()
             result = self.client.fire(event, order, items, label=body.get("label"),
                                       notify_customer=notify)
         return fire_answer(result)
@@ -111,11 +123,18 @@ class Bridge:
     def enqueue(self, body: dict[str, Any]) -> dict[str, Any]:
         """Queue a full UPDATE or ``{"order": …}``; answer once it is durable."""
         with self._fire_lock:
+            self._open()
             filled = self.client.enqueue(body)
         return {"update_id": filled["update_id"]}
 
+    def status(self) -> dict[str, Any]:
+        """Return the site's queue status (the keys of ``status --json``)."""
+        self._open()
+        return self.client.status()
+
     def order(self, number: str) -> dict[str, Any]:
         """Return what the site's memory holds for an order."""
+        self._open()
         remembered = self.client.remembered(number)
         if remembered is None:
             raise BridgeError(404, "not_found", "the site's memory holds no such order")
@@ -140,7 +159,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _get(self) -> dict[str, Any]:
         path = urlsplit(self.path).path
         if path == "/v1/status":
-            return self.server.bridge.client.status()
+            return self.server.bridge.status()
         if path.startswith("/v1/orders/") and len(path) > len("/v1/orders/"):
             return self.server.bridge.order(unquote(path[len("/v1/orders/"):]))
         raise BridgeError(404, "not_found", "no such route")
@@ -215,6 +234,9 @@ class BridgeHTTPServer(ThreadingHTTPServer):
 
     daemon_threads = True
     block_on_close = False
+    # On Windows SO_REUSEADDR lets a second server bind a port in use; elsewhere it only
+    # lets a restarted bridge bind while the killed one's connections linger in TIME_WAIT.
+    allow_reuse_address = os.name != "nt"
 
     def __init__(self, address: tuple[str, int], bridge: Bridge):
         if ":" in address[0]:

@@ -102,6 +102,7 @@ class Config:
     queue_path: str | None = None
     use_status_updates: bool = True
     bridge_token: str | None = None
+    bridge_url: str | None = None  # a workstation's config: the site's bridge, no queue here
     labels: list = field(default_factory=list)
     events: dict = field(default_factory=dict)
     settings: dict = field(default_factory=lambda: dict(TUNABLES))
@@ -118,6 +119,19 @@ class Config:
         return cls(url=url, api_key=api_key, signing_secret=signing_secret or None,
                    generic_cart=generic_cart, labels=labels, events=events,
                    path=Path(path) if path else None)
+
+    @classmethod
+    def new_workstation(cls, bridge_url: str, token: str | None, *,
+                        path: str | os.PathLike | None = None) -> Config:
+        """Return a workstation's config: fire, enqueue and status go to the site's bridge."""
+        _check_url(bridge_url)
+        return cls(url="", api_key="", bridge_url=bridge_url, bridge_token=token or None,
+                   path=Path(path) if path else None)
+
+    @property
+    def workstation(self) -> bool:
+        """Return True for a workstation's config (made with init --bridge): it keeps no queue."""
+        return bool(self.bridge_url)
 
     @classmethod
     def load(cls, path: str | os.PathLike | None = None) -> Config:
@@ -137,10 +151,13 @@ class Config:
         if not isinstance(data, dict):
             raise ConfigError("the config must be a JSON object")
         known = {"url", "api_key", "signing_secret", "generic_cart", "queue_path",
-                 "use_status_updates", "bridge_token", "labels", "events", *TUNABLES}
+                 "use_status_updates", "bridge_token", "bridge_url", "labels", "events",
+                 *TUNABLES}
         unknown = set(data) - known
         if unknown:
             raise ConfigError(f"unknown config keys: {', '.join(sorted(unknown))}")
+        if data.get("bridge_url"):
+            return cls._workstation_from_dict(data, path)
         _check_url(data.get("url"))
         if not data.get("api_key"):
             raise ConfigError("the config has no api_key")
@@ -171,8 +188,26 @@ class Config:
                    labels=labels, events=events, settings=settings,
                    path=Path(path) if path else None)
 
+    @classmethod
+    def _workstation_from_dict(cls, data: dict, path: str | os.PathLike | None) -> Config:
+        """Build a workstation's config: the bridge's URL and token, nothing of the site's."""
+        own = sorted(k for k in ("url", "api_key", "signing_secret", "queue_path", "labels",
+                                 "events") if data.get(k))
+        if own:
+            raise ConfigError(f"a workstation's config (bridge_url) has no {', '.join(own)}: "
+                              "the machine that runs 'seom-client serve' keeps them")
+        config = cls.new_workstation(data["bridge_url"], data.get("bridge_token"), path=path)
+        try:
+            config.settings["timeout_s"] = float(data.get("timeout_s", TUNABLES["timeout_s"]))
+        except (TypeError, ValueError):
+            raise ConfigError("timeout_s must be a number") from None
+        return config
+
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON form written to the config file."""
+        if self.workstation:
+            return {"bridge_url": self.bridge_url, "bridge_token": self.bridge_token,
+                    "timeout_s": self.settings["timeout_s"]}
         data = {"url": self.url, "api_key": self.api_key,
                 "signing_secret": self.signing_secret, "generic_cart": self.generic_cart,
                 "queue_path": self.queue_path, "use_status_updates": self.use_status_updates,
@@ -247,6 +282,9 @@ class Config:
 
     def resolved_queue_path(self) -> Path:
         """Return the queue file: queue_path (relative to the config) or beside the config."""
+        if self.workstation:  # so no code path can create a stack file on a workstation
+            raise ConfigError("this workstation keeps no queue: its events go to the site's "
+                              f"bridge at {self.bridge_url}")
         base = (self.path.parent if self.path else Path.cwd())
         if self.queue_path:
             return (base / os.path.expanduser(self.queue_path)).resolve()

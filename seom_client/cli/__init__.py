@@ -15,7 +15,7 @@ from .._version import __version__
 from ..config import default_config_path
 from ..errors import ConfigError, EventError, SeomClientError, UpdateError
 from ..sender import describe_network_error
-from . import check, config_cmds, events_cmds, queue_cmds, table_cmds
+from . import bridge_cmds, check, config_cmds, events_cmds, queue_cmds, table_cmds
 from .common import EXIT_FAIL, EXIT_USAGE, err
 
 __all__ = ["main", "build_parser"]
@@ -31,7 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="count", default=0, help="log more")
     parser.add_argument("--version", action="version", version=f"seom-client {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (config_cmds, check, table_cmds, events_cmds, queue_cmds):
+    for module in (config_cmds, check, table_cmds, events_cmds, queue_cmds, bridge_cmds):
         module.add_parsers(sub)
     return parser
 
@@ -52,7 +52,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     level = logging.WARNING - 10 * min(args.verbose, 2)
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
-        code = args.func(args)
+        # A workstation's config (init --bridge) sends to the site's bridge instead.
+        code = (bridge_cmds.workstation_command(args) or args.func)(args)
         sys.stdout.flush()  # inside the try: a reader that went away is met here
         return code
     except BrokenPipeError:

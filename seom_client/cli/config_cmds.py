@@ -10,11 +10,17 @@ from ..config import Config
 from ..controller import request_resume
 from ..errors import ConfigError
 from ..queue import Queue
+from . import bridge_cmds
 from .common import EXIT_OK, load, out
 
 
 def cmd_init(args: Any) -> int:
     """Write a config with the default labels and event table."""
+    if args.bridge:
+        return bridge_cmds.cmd_init_workstation(args)
+    if not (args.url and args.api_key):
+        raise ConfigError("init needs --url and --api-key (or, on a workstation, "
+                          "--bridge URL --token TOKEN)")
     path = Path(args.config)
     if path.exists() and not args.force:
         raise ConfigError(f"{path} already exists (use --force to overwrite it, or "
@@ -65,13 +71,16 @@ def cmd_config_set(args: Any) -> int:
 def add_parsers(sub: Any) -> None:
     """Add the init and config commands."""
     p = sub.add_parser("init", help="write a config with the default labels and events")
-    p.add_argument("--url", required=True, help="OSS base URL, or a generic cart's endpoint")
-    p.add_argument("--api-key", required=True)
+    p.add_argument("--url", help="OSS base URL, or a generic cart's endpoint")
+    p.add_argument("--api-key")
     p.add_argument("--signing-secret", default=None)
     p.add_argument("--generic-cart", action="store_true")
     p.add_argument("--queue", default=None, metavar="PATH",
                    help="queue file (default: beside the config)")
     p.add_argument("--force", action="store_true", help="overwrite an existing config")
+    p.add_argument("--bridge", default=None, metavar="URL",
+                   help="a workstation: send to the site's bridge (seom-client serve) instead")
+    p.add_argument("--token", default=None, help="with --bridge: the site's bridge_token")
     p.set_defaults(func=cmd_init)
 
     config = sub.add_parser("config", help="show or change settings").add_subparsers(
