@@ -3,14 +3,14 @@
 Flask-Babel's template helpers look the request's locale and catalogue up again on every
 call; a status page makes dozens of them. The shopper templates get callables bound to
 this request's catalogue instead, and formatting filters memoised per locale (a date,
-a clock time or a quantity always reads the same in one language).
+a moment in a store's zone or a quantity always reads the same in one language).
 
 The callables behave as Jinja's new-style gettext: the translation is trusted markup and
 ``%(name)s`` arguments are escaped.
 """
 from __future__ import annotations
 
-from datetime import date, datetime, time, timezone, tzinfo
+from datetime import date, datetime, tzinfo
 from functools import lru_cache
 
 from babel import dates, numbers
@@ -50,47 +50,22 @@ def local_date(day: date, width: str, locale: str) -> str:
     return dates.format_date(day, width, locale=locale)
 
 
-@lru_cache(maxsize=4096)
-def local_clock(hour: int, minute: int, locale: str) -> str:
-    """A UTC clock time in *locale*'s short form."""
-    return dates.format_time(time(hour, minute), "short", locale=locale)
-
-
 @lru_cache(maxsize=1024)
 def local_number(number: int, locale: str) -> str:
     """A quantity as written in *locale*."""
     return numbers.format_decimal(number, locale=locale)
 
 
-def _utc(value: date | datetime) -> date | datetime:
-    # Stored times are UTC (the pages say so); a naive one is taken as UTC already.
-    if isinstance(value, datetime) and value.tzinfo is not None:
-        return value.astimezone(timezone.utc)
-    return value
-
-
-def shop_date(value: date | datetime, width: str, locale: str) -> str:
-    """The date (of a UTC time) *value* in *locale*."""
-    value = _utc(value)
+def shop_date(value: date, width: str, locale: str) -> str:
+    """A date without a time (a ship date) in *locale*, never converted to another zone."""
+    # Moments (updated, history) go through shop_when, in the store's time zone.
     return local_date(value.date() if isinstance(value, datetime) else value, width, locale)
 
 
-def shop_time(value: datetime, locale: str) -> str:
-    """The UTC clock time of *value*, short, in *locale*."""
-    value = _utc(value)
-    return local_clock(value.hour, value.minute, locale)
-
-
 @pass_context
-def day_filter(context, value: date | datetime, width: str = "medium") -> str:
-    """``{{ value|shop_date('long') }}``: the date (of a UTC time) in the page's language."""
+def day_filter(context, value: date, width: str = "medium") -> str:
+    """``{{ value|shop_date('long') }}``: a date in the page's language."""
     return shop_date(value, width, context.get("page_lang", "en"))
-
-
-@pass_context
-def clock_filter(context, value: datetime) -> str:
-    """``{{ value|shop_time }}``: the UTC clock time, short, in the page's language."""
-    return shop_time(value, context.get("page_lang", "en"))
 
 
 @pass_context
@@ -105,13 +80,11 @@ def when_filter(context, value: datetime, zone: tzinfo) -> str:
     return shop_when(value, zone, context.get("page_lang", "en"))
 
 
-FILTERS = {"shop_date": day_filter, "shop_time": clock_filter, "shop_number": number_filter,
-           "shop_when": when_filter}
+FILTERS = {"shop_date": day_filter, "shop_number": number_filter, "shop_when": when_filter}
 
 
 def filters_for(locale: str) -> dict:
     """The same filters for templates compiled for one language: no context lookup."""
     return {"shop_date": lambda value, width="medium": shop_date(value, width, locale),
-            "shop_time": lambda value: shop_time(value, locale),
             "shop_number": lambda value: local_number(value, locale),
             "shop_when": lambda value, zone: shop_when(value, zone, locale)}
