@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 from ..mail.outbox import queue_email
 from ..models import Merchant
 from ..models.outbox import ACCOUNT_NOTICE
-from .accounts import PLAN_TRIAL, create_merchant, get_merchant_by_email, trial_end
+from .accounts import (PLAN_TRIAL, AccountError, create_merchant, get_merchant_by_email,
+                       trial_end)
 from .passwords import check_policy, hash_password
 
 
@@ -63,14 +64,22 @@ def sign_up(session: Session, email: str, password: str, today: date, trial_days
     """
     check_policy(password)
     existing = get_merchant_by_email(session, email)
+    if existing is None:
+        trial = trial_end(today, trial_days)
+        try:
+            merchant = create_merchant(session, email, password, paid_through=trial,
+                                       plan=PLAN_TRIAL)
+        except AccountError:
+            # Its own check found the account a concurrent sign-up made meanwhile.
+            existing = get_merchant_by_email(session, email)
+            if existing is None:
+                raise
     if existing is not None:
         hash_password(password)  # the work a new account costs, so both take as long
         queue_email(session, to=existing.email, kind=ACCOUNT_NOTICE,
                     subject="You already have an Order Status account",
                     text=ALREADY_TEXT.format(sign_in=links.sign_in, reset=links.reset))
         return None
-    trial = trial_end(today, trial_days)
-    merchant = create_merchant(session, email, password, paid_through=trial, plan=PLAN_TRIAL)
     queue_email(session, to=merchant.email, kind=ACCOUNT_NOTICE,
                 subject="Your Order Status account is ready",
                 text=WELCOME_TEXT.format(trial=trial, sign_in=links.sign_in))

@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+import requests
 from sqlalchemy import func, select
 
 from oss_server.models import Merchant, OutboxEmail
@@ -100,3 +103,48 @@ def test_sign_ups_are_limited_per_address(new_portal, session):
 @pytest.mark.parametrize("app_config", [{"OSS_ALLOW_SIGNUP": False}])
 def test_nothing_is_counted_when_sign_up_is_off(portal, session):
     assert _sign_up(portal, "x@example.com").status_code == 404
+
+
+class CountingHasher:
+    """The argon2 hasher with its hashes counted."""
+
+    def __init__(self, real):
+        self.real, self.hashes = real, 0
+
+    def hash(self, password):
+        self.hashes += 1
+        return self.real.hash(password)
+
+    def __getattr__(self, name):
+        return getattr(self.real, name)
+
+
+def test_both_answers_cost_one_password_hash(new_portal, make_merchant, monkeypatch):
+    make_merchant(email="owner@example.com")
+    counting = CountingHasher(passwords._hasher)
+    monkeypatch.setattr(passwords, "_hasher", counting)
+    _sign_up(new_portal(), "owner@example.com", OTHER_PASSWORD)
+    assert counting.hashes == 1
+    _sign_up(new_portal(), "newcomer@example.com", OTHER_PASSWORD)
+    assert counting.hashes == 2
+
+
+def test_the_same_new_email_signed_up_at_once_makes_one_account(live_url, session):
+    def sign_up(barrier):
+        browser = requests.Session()
+        page = browser.get(live_url + "/account/signup", timeout=30).text
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+        barrier.wait(timeout=30)
+        return browser.post(live_url + "/account/signup", timeout=60, allow_redirects=False,
+                            data={"csrf_token": token, "email": "twice@example.com",
+                                  "password": PASSWORD, "confirm": PASSWORD})
+
+    barrier = threading.Barrier(6)
+    with ThreadPoolExecutor(6) as pool:
+        answers = list(pool.map(lambda _: sign_up(barrier), range(6)))
+    assert {(a.status_code, a.headers.get("Location")) for a in answers} == {
+        (302, "/account/login")}
+    assert session.scalar(select(func.count()).select_from(Merchant)) == 1
+    subjects = sorted(email.subject for email in _emails(session, "twice@example.com"))
+    assert subjects == ["You already have an Order Status account"] * 5 + [
+        "Your Order Status account is ready"]
