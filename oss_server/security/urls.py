@@ -27,6 +27,7 @@ from functools import lru_cache
 from urllib.parse import quote, urlsplit
 
 import idna
+from flask import current_app, has_app_context
 
 MAX_URL_LENGTH = 500
 MAX_EMAIL_LENGTH = 254
@@ -68,8 +69,6 @@ class UnsafeValue(ValueError):
 
 def local_http_allowed() -> bool:
     """Tell whether http://localhost addresses are accepted: not when in production."""
-    from flask import current_app, has_app_context
-
     return has_app_context() and current_app.config.get("OSS_ENV") != "production"
 
 
@@ -107,6 +106,8 @@ def _origin(scheme: str, netloc: str, http: str) -> str:
 
     *http* says where plain http is accepted: ``"never"``, ``"local"`` or ``"any"``.
     """
+    if scheme not in ("https", "http"):
+        raise UnsafeValue(NOT_HTTPS)
     if "@" in netloc:
         raise UnsafeValue(USERINFO)
     match = re.fullmatch(r"(\[[^\]]*\]|[^:]*)(?::(\d{1,5}))?", netloc)
@@ -116,8 +117,6 @@ def _origin(scheme: str, netloc: str, http: str) -> str:
     host = _host(host_part)
     if port is not None and not 0 < int(port) < 65536:
         raise UnsafeValue(BAD_HOST)
-    if scheme not in ("https", "http"):
-        raise UnsafeValue(NOT_HTTPS)
     if scheme == "http" and not (http == "any" or (http == "local" and host in LOCAL_HOSTS)):
         raise UnsafeValue(NOT_HTTPS)
     default = "443" if scheme == "https" else "80"

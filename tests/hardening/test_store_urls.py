@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from oss_server.mail.status_email import compose_status_email
 from oss_server.models import Order, Store
+from oss_server.security import urls
 from oss_server.services import accounts, passwords
 from tests.conftest import make_update
 from tests.shop.conftest import add_order  # noqa: F401  (fixture)
@@ -244,3 +245,27 @@ def test_cli_warns_about_stored_values_to_correct(runner, old_hostile_store):
     assert result.exit_code == 0
     assert "warning: support_url is not shown to shoppers" in result.stderr
     assert "warning: logo_url is not shown to shoppers" in result.stderr
+
+
+@pytest.mark.parametrize("typed,stored", [
+    ("HTTPS://Acme.EXAMPLE:443/Help", "https://acme.example/Help"),
+    ("https://acme.example", "https://acme.example/"),
+    ("https://acme.example:8443/a?b=c&d=é#top", "https://acme.example:8443/a?b=c&d=%C3%A9#top"),
+    ("https://bücher.example/straße.png", "https://xn--bcher-kva.example/stra%C3%9Fe.png"),
+    ("https://[::1]:8443/l.png", "https://[::1]:8443/l.png"),
+    ("https://a.example/%41%2F", "https://a.example/%41%2F"),
+])
+def test_addresses_are_rebuilt(typed, stored):
+    assert urls.parse_web_url(typed, allow_local_http=False) == stored
+    assert urls.parse_web_url(stored, allow_local_http=False) == stored  # stable
+
+
+@pytest.mark.parametrize("typed", [
+    "https://a.example/%zz", "https://a.example:0/", "https://a.example:65536/", "https://-a.example/",
+    "https://a..example/", "https://intranet/", "https:/a.example/", "ftp://a.example/",
+    "https://a.example/\u200b", "https://a.example/\u00a0x", "https://a.example/<x>",
+    "https://a.example/`x`", "https://a.example/{n}", "https://" + "a" * 64 + ".example/",
+])
+def test_addresses_that_are_not_web_addresses_are_refused(typed):
+    with pytest.raises(urls.UnsafeValue):
+        urls.parse_web_url(typed, allow_local_http=True)
