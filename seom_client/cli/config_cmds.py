@@ -58,7 +58,7 @@ def cmd_config_set(args: Any) -> int:
     config = load(args).with_value(args.key, args.value)
     config.save()
     shown = config.shown()[args.key]
-    out(f"{args.key} = {'-' if shown is None else json.dumps(shown)}")
+    out(f"{args.key} = {'-' if shown is None else json.dumps(shown, ensure_ascii=False)}")
     if config.resolved_queue_path().exists():  # no queue yet: no controller to tell
         queue = Queue(config.resolved_queue_path())
         try:
