@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -122,3 +123,25 @@ def test_the_demo_credentials_are_the_last_lines_and_a_reset_email_arrives(dev_s
     finally:
         for path in found:
             path.unlink()
+
+
+@pytest.mark.skipif(not shutil.which("make"), reason="make not installed")
+def test_make_run_installs_only_when_pyproject_changed(tmp_path):
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    (venv / "bin" / "python").touch()
+    stamp = venv / ".installed"
+    stamp.touch()
+
+    def planned() -> str:
+        out = subprocess.run(["make", "-n", "run", f"VENV={venv}"], cwd=ROOT, timeout=30,
+                             capture_output=True, text=True)
+        assert out.returncode == 0, out.stderr
+        return out.stdout
+
+    unchanged = planned()
+    assert "pip install" not in unchanged and "oss-server run" in unchanged
+    assert unchanged.strip().splitlines()[-1].endswith("--demo")  # the demo's lines come last
+    old = (ROOT / "pyproject.toml").stat().st_mtime - 60
+    os.utime(stamp, (old, old))
+    assert "pip install" in planned()
