@@ -130,3 +130,28 @@ def test_purge_drops_old_refusal_tallies(runner, session, make_store):
     assert result.exit_code == 0 and "1 hourly tallies of refused requests" in result.output
     session.expire_all()
     assert [row.count for row in session.query(ApiRefusal)] == [2]
+
+
+def test_a_burst_of_refused_requests_is_counted_exactly(live_url, session, make_store):
+    import requests
+    from concurrent.futures import ThreadPoolExecutor
+
+    from oss_server.services.refusals import refusals_since
+
+    store = make_store()
+    key, full = keys.create_api_key(session, store)
+    keys.revoke_key(session, store, key.key_id)
+    session.commit()
+
+    def send(n):
+        return requests.post(f"{live_url}/api/v1/updates", timeout=30,
+                             json={"updates": [make_update(f"b-{n}")]},
+                             headers={"Authorization": f"Bearer {full}"}).status_code
+
+    with ThreadPoolExecutor(max_workers=40) as pool:
+        statuses = list(pool.map(send, range(40)))
+    assert statuses == [401] * 40
+    session.expire_all()
+    since = datetime.now(timezone.utc) - timedelta(hours=1)
+    assert refusals_since(session, store, since) == [
+        {"cause": "revoked_key", "label": "Revoked API key", "key_id": key.key_id, "count": 40}]
