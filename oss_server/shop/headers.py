@@ -1,6 +1,7 @@
 """Headers, language and error pages shared by every shopper page."""
 from __future__ import annotations
 
+from functools import lru_cache
 from urllib.parse import quote, urlencode
 
 from flask import g, make_response, request, url_for
@@ -8,8 +9,8 @@ from flask_babel import get_locale, refresh
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 
-from ..security.urls import (host_source, mailto_href, origin_source, safe_url, support_href,
-                             tel_href)
+from ..security.urls import (host_source, local_http_allowed, mailto_href, origin_source,
+                             safe_url, support_href, tel_href)
 from ..services.shopper_reads import ShopStore
 from . import bp
 from .context import StoreUnavailable, find_store, is_available
@@ -28,9 +29,18 @@ def store_csp(store: ShopStore | None) -> str:
     a stored value that would not pass today adds nothing, so no setting can add a
     directive or a source of its own.
     """
-    origins = [origin_source(o) for o in (store.allowed_origins or [])] if store else []
+    if store is None:
+        return _csp(None, (), False)
+    return _csp(store.logo_url, tuple(store.allowed_origins or ()), local_http_allowed())
+
+
+@lru_cache(maxsize=1024)
+def _csp(logo_url: str | None, allowed_origins: tuple, _local_http: bool) -> str:
+    # Every shopper response sends it; a store's settings give the same header each time
+    # (the address rules also depend on whether local http is allowed: part of the key).
+    origins = (origin_source(o) for o in allowed_origins)
     frame = " ".join(o for o in origins if o) or "'none'"
-    logo = host_source(store.logo_url) if store else None
+    logo = host_source(logo_url)
     images = f"'self' {logo}" if logo else "'self'"
     return (f"default-src 'self'; script-src 'self'; img-src {images}; object-src 'none'; "
             f"base-uri 'none'; form-action 'self'; frame-ancestors {frame}")
