@@ -2,17 +2,15 @@
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 
 import pytest
-import requests
 
 from seom_client import Client, Config
 
 from .conftest import FAST, REPO, make_order
+from .oss_live import fetch, live  # noqa: F401  (a fixture)
 
 try:
     import oss_server  # noqa: F401  (only to know whether the server is present)
@@ -21,55 +19,6 @@ except ImportError as exc:
                 allow_module_level=True)
 
 pytestmark = pytest.mark.slow
-OSS = [sys.executable, "-c", "import sys; from oss_server.cli import main; sys.exit(main())"]
-
-
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def live(tmp_path_factory):
-    """Start `oss-server run` on a fresh SQLite database; yield (base URL, API key)."""
-    tmp = tmp_path_factory.mktemp("oss")
-    env = {**os.environ, "PYTHONPATH": str(REPO), "OSS_DATABASE_URL": f"sqlite:///{tmp}/oss.db",
-           "OSS_SECRET_KEY": "live-test-secret", "OSS_FACTOR_KEY": "live-test-factor-key"}
-
-    def oss(*args, input=None):
-        proc = subprocess.run([*OSS, *args], env=env, cwd=tmp, capture_output=True, text=True,
-                              input=input, timeout=60)
-        assert proc.returncode == 0, f"oss-server {args[0]} failed:\n{proc.stdout}{proc.stderr}"
-        return proc.stdout
-
-    oss("init-db")
-    oss("create-merchant", "merchant@example.com", input="a long enough passphrase 42\n")
-    oss("create-store", "merchant@example.com", "live-shop", "--name", "Live Shop")
-    key = oss("create-api-key", "live-shop").strip()
-    assert key.startswith("oss_")
-    port = _free_port()
-    server = subprocess.Popen([*OSS, "run", "--port", str(port)], env=env, cwd=tmp,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if requests.get(f"{url}/healthz", timeout=1).status_code == 200:
-                break
-        except requests.ConnectionError:
-            pass
-        if server.poll() is not None or time.monotonic() > deadline:
-            server.kill()
-            pytest.fail(f"oss-server run did not come up:\n{server.stderr.read()}")
-        time.sleep(0.1)
-    yield url, key
-    server.terminate()
-    try:
-        server.wait(10)
-    except subprocess.TimeoutExpired:
-        server.kill()
-    server.stderr.close()
 
 
 @pytest.fixture
@@ -81,12 +30,6 @@ def live_client(live, tmp_path):
     client = Client(config)
     yield client
     client.close()
-
-
-def fetch(live, number):
-    url, key = live
-    return requests.get(f"{url}/api/v1/orders/{number}",
-                        headers={"Authorization": f"Bearer {key}"}, timeout=10)
 
 
 def test_events_reach_the_server_in_order(live, live_client):
