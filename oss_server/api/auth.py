@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask import current_app, g, request
+from sqlalchemy.exc import SQLAlchemyError
 
 from ..errors import BadRequest, InvalidApiKey, SubscriptionExpired
 from ..extensions import db
@@ -30,7 +31,13 @@ def key_id_for_limits() -> str:
     junk secrets. Requests whose key fails count against their address instead.
     """
     token = bearer_token()
-    key = _checked_key(token)[0] if token else None
+    try:
+        key = _checked_key(token)[0] if token else None
+    except SQLAlchemyError:
+        # The database is unreachable: the view's own check answers 503 with Retry-After.
+        # Raised here, Flask-Limiter would take it for its storage failing.
+        db.session.rollback()
+        key = None
     return f"key:{key.key_id}" if key is not None else f"ip:{request.remote_addr}"
 
 

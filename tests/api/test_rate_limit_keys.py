@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy.exc import OperationalError
 
 from oss_server.services import keys
 
@@ -57,3 +58,13 @@ def test_an_authenticated_key_is_limited_whatever_its_address(client, api_key):
     for n, address in enumerate((CLIENT, OTHER, ATTACKER)):
         assert _post(client, api_key, address, f"k-{n}").status_code == 200
     assert _post(client, api_key, "192.0.2.200", "k-over").status_code == 429
+
+
+def test_a_database_failure_while_checking_the_key_answers_503(client, api_key, monkeypatch):
+    def unreachable(*_args, **_kwargs):
+        raise OperationalError("SELECT", {}, ConnectionError("server closed the connection"))
+
+    monkeypatch.setattr(keys, "check_key", unreachable)
+    response = _post(client, api_key, CLIENT)
+    assert response.status_code == 503
+    assert int(response.headers["Retry-After"]) >= 1
