@@ -78,9 +78,13 @@ class Bridge:
         self.client = client
         self.token = token or None
         # Two workstations firing on the same order must decide "did a label change?" one
-        # after the other, or both would queue. One lock is enough: each fire is a short
-        # read and one durable write, and the queue serialises its writes anyway.
+        # after the other, or both would queue: one lock serialises every change. Fires
+        # that arrive while a commit is under way wait in _waiting; the next holder of
+        # the lock commits them all in one transaction (a group commit: one fsync for
+        # many callers, each answered only once its fire is durable).
         self._fire_lock = threading.Lock()
+        self._gather = threading.Lock()
+        self._waiting: list[_Slot] = []
         self.closed = False
 
     def close(self) -> None:
@@ -114,11 +118,27 @@ class Bridge:
         notify = body.get("notify_customer")
         if notify is not None and not isinstance(notify, bool):
             raise BridgeError(400, "bad_request", "'notify_customer' must be true or false")
+        slot = _Slot((event, order, items, body.get("label"), notify))
+        with self._gather:
+            self._waiting.append(slot)
         with self._fire_lock:
+            if not slot.done:  # no earlier holder took it along: commit all that wait
+                with self._gather:
+                    batch, self._waiting = self._waiting, []
+                self._commit(batch)
+        if isinstance(slot.outcome, BaseException):
+            raise slot.outcome
+        return fire_answer(slot.outcome)
+
+    def _commit(self, batch: list[_Slot]) -> None:
+        """Fire a batch in one durable transaction (call holding _fire_lock)."""
+        try:
             self._open()
-            result = self.client.fire(event, order, items, label=body.get("label"),
-                                      notify_customer=notify)
-        return fire_answer(result)
+            outcomes: list[Any] = self.client.fire_many([slot.call for slot in batch])
+        except Exception as exc:  # noqa: BLE001 - every caller of the batch is told
+            outcomes = [exc] * len(batch)
+        for slot, outcome in zip(batch, outcomes):
+            slot.outcome, slot.done = outcome, True
 
     def enqueue(self, body: dict[str, Any]) -> dict[str, Any]:
         """Queue a full UPDATE or ``{"order": …}``; answer once it is durable."""
@@ -139,6 +159,15 @@ class Bridge:
         if remembered is None:
             raise BridgeError(404, "not_found", "the site's memory holds no such order")
         return remembered
+
+
+class _Slot:
+    """One fire waiting for a group commit, and its outcome (a FireResult or an error)."""
+
+    __slots__ = ("call", "outcome", "done")
+
+    def __init__(self, call: tuple):
+        self.call, self.outcome, self.done = call, None, False
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -11,7 +11,7 @@ from typing import Any
 from . import memory
 from .config import Config
 from .controller import Controller, controller_running
-from .errors import ControllerLockedError, EventError, UpdateError
+from .errors import ControllerLockedError, EventError, SeomClientError, UpdateError
 from .events import (CHANGE_STATUS_EVENTS, STANDARD_EVENTS, adopt_labels, apply_event,
                      validate_label)
 from .queue import Queue
@@ -78,6 +78,46 @@ class Client:
         An update holding payment or street-address data is refused
         (SensitiveDataError) before anything is written.
         """
+        outcome = self.fire_many([(event, order, items, label, notify_customer)])[0]
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    def fire_many(self, calls: list[tuple]) -> list[FireResult | SeomClientError]:
+        """Fire several events in one durable transaction, in order; one fsync for them all.
+
+        Each call is ``(event, order, items, label, notify_customer)``; each outcome is
+        its FireResult, or the EventError/UpdateError that refused it (a refused call
+        writes nothing, the others are kept). The site's bridge gathers concurrent fires
+        this way (a group commit).
+        """
+        outcomes: list[Any] = [None] * len(calls)
+        due = []
+        for n, (event, order, _items, label, _notify) in enumerate(calls):
+            try:
+                self._check_fire(event, order, label)
+            except (EventError, UpdateError) as exc:
+                outcomes[n] = exc
+                continue
+            if not self.config.use_status_updates:
+                outcomes[n] = FireResult(event, order, reason="status updates are switched off")
+            else:
+                due.append(n)
+        if due:
+            # The decision (did a label change?) and its writes share one transaction: two
+            # processes firing on the same order decide one after the other.
+            with self.queue.transaction() as conn:
+                for n in due:
+                    try:
+                        outcomes[n] = self._fire_in(conn, *calls[n])
+                    except (EventError, UpdateError) as exc:  # raised before its writes
+                        outcomes[n] = exc
+        if any(isinstance(o, FireResult) and o.queued for o in outcomes):
+            self._wake()
+        return outcomes
+
+    def _check_fire(self, event: str, order: Any, label: str | None) -> None:
+        """Refuse an unknown event or label and a snapshot without an order number."""
         if event not in STANDARD_EVENTS:
             raise EventError(f"unknown event {event!r}")
         if not isinstance(order, dict) or not order.get("order_number"):
@@ -86,36 +126,33 @@ class Client:
             validate_label(label)
             if label not in self.config.labels:
                 raise EventError(f"unknown label {label!r} (add it to the label list first)")
-        if not self.config.use_status_updates:
-            return FireResult(event, order, reason="status updates are switched off")
+
+    def _fire_in(self, conn: Any, event: str, order: dict[str, Any], items: list[str] | None,
+                 label: str | None, notify_customer: bool | None) -> FireResult:
+        """Decide and write one fire inside the queue's transaction (writes last)."""
         rule = self.config.rule(event)
-        # The decision (did a label change?) and its writes share one transaction: two
-        # processes firing on the same order decide one after the other.
-        with self.queue.transaction() as conn:
-            remembered = self.queue.recall(conn, order["order_number"])
-            base = memory.overlay(order, remembered)
-            if event in CHANGE_STATUS_EVENTS and label is None:
-                change = adopt_labels(event, base, order, items,
-                                      remembered.labels() if remembered else None)
-            else:
-                change = apply_event(event, rule, base, items, label)
-            result = FireResult(event, change.order, change.order_status, change.items,
-                                from_memory=remembered is not None)
-            update: dict[str, Any] = {"event": event, "order": change.order}
-            if notify_customer is not None:
-                update["notify_customer"] = bool(notify_customer)
-            check_update(update)  # card and street data refused before any write
-            if not result.changed:
-                result.reason = "no label changed"
-            elif not rule.notify:
-                result.reason = "the event's notify flag is off"
-            else:
-                result.update = self.queue.insert(conn, [update])[0]
-                result.queued = True
-            if result.queued or not memory.is_current(remembered, change.order):
-                self.queue.remember(conn, [(change.order, result.update)])
-        if result.queued:
-            self._wake()
+        remembered = self.queue.recall(conn, order["order_number"])
+        base = memory.overlay(order, remembered)
+        if event in CHANGE_STATUS_EVENTS and label is None:
+            change = adopt_labels(event, base, order, items,
+                                  remembered.labels() if remembered else None)
+        else:
+            change = apply_event(event, rule, base, items, label)
+        result = FireResult(event, change.order, change.order_status, change.items,
+                            from_memory=remembered is not None)
+        update: dict[str, Any] = {"event": event, "order": change.order}
+        if notify_customer is not None:
+            update["notify_customer"] = bool(notify_customer)
+        check_update(update)  # card and street data refused before any write
+        if not result.changed:
+            result.reason = "no label changed"
+        elif not rule.notify:
+            result.reason = "the event's notify flag is off"
+        else:
+            result.update = self.queue.insert(conn, [update])[0]
+            result.queued = True
+        if result.queued or not memory.is_current(remembered, change.order):
+            self.queue.remember(conn, [(change.order, result.update)])
         return result
 
     def enqueue(self, update: dict[str, Any]) -> dict[str, Any]:

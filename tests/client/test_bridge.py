@@ -150,3 +150,39 @@ def test_serve_refuses_other_machines_without_a_token(make_client):
         make_server(client, "0.0.0.0:0", token=None)
     server = make_server(client, "127.0.0.1:0", token=None)  # loopback: allowed
     server.server_close()
+
+
+def test_fires_committed_together_keep_each_callers_outcome(site):
+    client, url = site
+
+    def fire(n):
+        order = make_order(f"G-{n}")
+        if n % 5 == 0:  # refused: the others committed with it are kept
+            order["items"][0]["name"] = "Card 4111 1111 1111 1111"
+        return n, _post(url, "/v1/fire", {"event": "Order Approve", "order": order})
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = dict(pool.map(fire, range(40)))
+    for n, answer in answers.items():
+        if n % 5 == 0:
+            assert answer.status_code == 400 and "4111" not in answer.text
+        else:
+            assert answer.status_code == 200 and answer.json()["queued"] is True
+    assert client.status()["pending"] == 32
+    sequences = [u["sequence"] for u in client.queue.updates()]
+    assert sequences == sorted(set(sequences))  # one site-wide sequence, no gaps in order
+
+
+def test_fire_many_refuses_one_call_and_keeps_the_rest(make_client):
+    client = make_client()
+    bad = make_order("F-2")
+    bad["items"][0]["name"] = "Card 4111 1111 1111 1111"
+    outcomes = client.fire_many([("Order Approve", make_order("F-1"), None, None, None),
+                                 ("Order Approve", bad, None, None, None),
+                                 ("Order Teleport", make_order("F-3"), None, None, None),
+                                 ("Order Approve", make_order("F-1"), None, None, None)])
+    assert outcomes[0].queued is True
+    assert isinstance(outcomes[1], UpdateError) and isinstance(outcomes[2], EventError)
+    assert outcomes[3].queued is False  # the first call's change is seen in the same commit
+    assert [u["order"]["order_number"] for u in client.queue.updates()] == ["F-1"]
+    assert client.remembered("F-2") is None
