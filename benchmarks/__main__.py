@@ -12,7 +12,7 @@ import platform
 import sys
 import time
 
-from . import client, dataset, env, ingest, load, report, scenarios, unanalyzed
+from . import client, client_bridge, dataset, env, ingest, load, report, scenarios, unanalyzed
 from .servers import Gunicorn
 from .workload import Stream
 
@@ -121,9 +121,10 @@ def _measure_db(kind: str, args, wrk) -> dict:
 
 
 def _client(bench, ctx, args) -> dict:
-    print("[client] enqueue, drain, controller memory", file=sys.stderr)
+    print("[client] enqueue, bridge, drain, controller memory", file=sys.stderr)
     out = {"enqueue": client.enqueue(2000 if args.quick else 10_000),
-           "drain_stub": client.drain_stub(10_000 if args.quick else 50_000)}
+           "drain_stub": client.drain_stub(10_000 if args.quick else 50_000),
+           "bridge": client_bridge.bridge(1000 if args.quick else 4000)}
     with Gunicorn("wsgi:app", env=bench.environ(), probe="/healthz") as oss:
         out["drain"] = client.drain(oss.url, ctx["api_key"], 5000 if args.quick else 20_000, "D")
         out["memory"] = client.controller_memory(oss.url, ctx["api_key"], args.backlog, "M")
@@ -215,6 +216,11 @@ def _rows(results: dict, args) -> list[dict]:
             rows.append(R("client: raw sqlite3 single-commit insert", enq["raw_per_s"], "rows/s"))
             rows.append(R("client: durable enqueue", enq["enqueue_per_s"], "updates/s",
                           enq["ratio"], "≥ 50 % of raw", enq["ratio"] >= 0.5))
+            via = cl["bridge"]
+            rows.append(R("client: fires through the bridge, 8 callers", via["bridge_per_s"],
+                          "fires/s", via["ratio"], "≥ 50 % of local", via["ratio"] >= 0.5,
+                          note=f"local {via['local_per_s']:,.0f}/s in the same run; CPU per "
+                               f"update {via['bridge_cpu_ms']:.2f} vs {via['local_cpu_ms']:.2f} ms"))
             for name, drain in (("client: drain to the OSS (2 workers)", cl["drain"]),
                                 ("client: drain to a stub receiver", cl["drain_stub"])):
                 rows.append(R(name, drain["updates_per_s"], "updates/s", target="≥ 5,000/s",
