@@ -1,6 +1,7 @@
 """The site's bridge (`seom-client serve`): one queue, one memory, one sequence per site."""
 
 import json
+import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -11,7 +12,7 @@ from seom_client.bridge import make_server
 from seom_client.errors import ConfigError, EventError, UpdateError
 from seom_client.remote import BridgeUnavailableError, RemoteSite
 
-from .conftest import make_order
+from .conftest import REPO, make_order
 
 TOKEN = "bridge-token-for-tests"
 
@@ -186,3 +187,14 @@ def test_fire_many_refuses_one_call_and_keeps_the_rest(make_client):
     assert outcomes[3].queued is False  # the first call's change is seen in the same commit
     assert [u["order"]["order_number"] for u in client.queue.updates()] == ["F-1"]
     assert client.remembered("F-2") is None
+
+
+def test_the_documented_curl_fire_works(site):
+    client, url = site
+    text = (REPO / "docs" / "client.md").read_text()
+    block = re.search(r"One fire from \*\*curl\*\*.*?```sh\n(.*?)```", text, re.S).group(1)
+    body = json.loads(re.search(r"-d '(.*?)'", block, re.S).group(1))
+    assert "/v1/fire" in block and "Authorization: Bearer $SEOM_BRIDGE_TOKEN" in block
+    answer = _post(url, "/v1/fire", body)
+    assert answer.status_code == 200 and answer.json()["queued"] is True
+    assert client.remembered("1001")["status"] == "Approved"
