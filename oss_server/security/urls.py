@@ -55,10 +55,6 @@ BAD_EMAIL = "Enter one email address, e.g. help@shop.example."
 BAD_COLOUR = "Colours are #rrggbb."
 
 
-# The store settings these rules govern (checked again when a store page is shown).
-CHECKED_SETTINGS = ("logo_url", "support_url", "support_email", "accent_color")
-
-
 class UnsafeValue(ValueError):
     """A merchant's address or colour that cannot be stored; the message is for the field."""
 
@@ -176,10 +172,12 @@ def parse_email(value) -> str | None:
 def parse_support_link(value, *, allow_local_http: bool | None = None) -> str | None:
     """Return a support page as a safe https URL, or an email as ``mailto:``; else raise."""
     text = (str(value) if value is not None else "").strip()
-    if text.lower().startswith("mailto:"):
-        return "mailto:" + parse_email(text[len("mailto:"):])
-    if "@" in text and "://" not in text:
-        return "mailto:" + parse_email(text)
+    if text.lower().startswith("mailto:") or ("@" in text and "://" not in text):
+        address = parse_email(text[len("mailto:"):] if text.lower().startswith("mailto:")
+                              else text)
+        if address is None:
+            raise UnsafeValue(BAD_EMAIL)
+        return "mailto:" + address
     return parse_web_url(text, allow_local_http=allow_local_http)
 
 
@@ -261,12 +259,16 @@ def origin_source(origin: str | None) -> str | None:
         return None
 
 
+_STORED_CHECKS = {"logo_url": parse_web_url, "support_url": parse_support_link,
+                  "support_email": parse_email, "accent_color": parse_colour}
+# The store settings these rules govern (checked again when a store's settings are shown).
+CHECKED_SETTINGS = tuple(_STORED_CHECKS)
+
+
 def stored_problems(settings: dict) -> dict[str, str]:
     """Return {setting: message} for stored addresses and colours that no longer pass."""
-    checks = {"logo_url": parse_web_url, "support_url": parse_support_link,
-              "support_email": parse_email, "accent_color": parse_colour}
     problems = {}
-    for name, parse in checks.items():
+    for name, parse in _STORED_CHECKS.items():
         value = settings.get(name)
         try:
             parse(value)

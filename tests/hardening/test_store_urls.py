@@ -44,6 +44,7 @@ HOSTILE = [
     ("support_url", "https://help.example\\@evil.test/"),
     ("support_url", "https://help.example/\u202egnp.exe"),
     ("support_url", "mailto:a@b.test?bcc=victim@evil.test"),
+    ("support_url", "mailto:"),
     ("support_email", "a@b.test, victim@evil.test"),
     ("support_email", "a@b.test\r\nBcc: x@evil.test"),
     ("support_email", "\"><script>alert(1)</script>@x.test"),
