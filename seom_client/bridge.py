@@ -5,8 +5,13 @@ order manager written in any language, hands its events to this process with one
 call. The bridge owns the site's one queue, one label memory and one sequence.
 
 Why the standard library's threaded HTTP server: a shop's LAN sends a few events a second
-at most, every request ends in an fsync of the queue (milliseconds), and the client must
-stay ``requests``-only. Figures are in docs/performance.md.
+at most, fires are answered after the queue's commit (fires that arrive during one commit
+share the next), and the client must stay ``requests``-only. Figures are in
+docs/performance.md.
+
+Labels and events changed on this machine (``seom-client labels add …``) take effect at
+the next fire: the config file is re-read when it changed. The bridge token is not: it is
+read when ``serve`` starts, as the listen address it guards is.
 """
 from __future__ import annotations
 
@@ -23,6 +28,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from .client import Client, FireResult
+from .config import Config
 from .errors import ConfigError, EventError, SeomClientError, UpdateError
 
 log = logging.getLogger(__name__)
@@ -85,6 +91,7 @@ class Bridge:
         self._fire_lock = threading.Lock()
         self._gather = threading.Lock()
         self._waiting: list[_Slot] = []
+        self._config_stamp = self._stamp()  # the file as the client read it
         self.closed = False
 
     def close(self) -> None:
@@ -134,16 +141,40 @@ class Bridge:
         """Fire a batch in one durable transaction (call holding _fire_lock)."""
         try:
             self._open()
+            self._reread_config()
             outcomes: list[Any] = self.client.fire_many([slot.call for slot in batch])
         except Exception as exc:  # noqa: BLE001 - every caller of the batch is told
             outcomes = [exc] * len(batch)
         for slot, outcome in zip(batch, outcomes):
             slot.outcome, slot.done = outcome, True
 
+    def _reread_config(self) -> None:
+        """Take up labels and events changed in the site's config file (call holding _fire_lock)."""
+        stamp = self._stamp()
+        if stamp is None or stamp == self._config_stamp:
+            return
+        try:
+            fresh = Config.load(self.client.config.path)
+        except ConfigError as exc:  # a half-edited file: keep what was read last
+            log.warning("the bridge keeps the config it has: %s", exc)
+            return
+        self.client.config.labels, self.client.config.events = fresh.labels, fresh.events
+        self.client.config.use_status_updates = fresh.use_status_updates
+        self._config_stamp = stamp
+
+    def _stamp(self) -> tuple[int, int] | None:
+        """Return what identifies the config file's content now (None: no file)."""
+        try:
+            stat = os.stat(self.client.config.path)  # type: ignore[arg-type]
+        except (OSError, TypeError):
+            return None
+        return stat.st_mtime_ns, stat.st_size
+
     def enqueue(self, body: dict[str, Any]) -> dict[str, Any]:
         """Queue a full UPDATE or ``{"order": …}``; answer once it is durable."""
         with self._fire_lock:
             self._open()
+            self._reread_config()
             filled = self.client.enqueue(body)
         return {"update_id": filled["update_id"]}
 

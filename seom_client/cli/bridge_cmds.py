@@ -178,7 +178,7 @@ def _orders_show(args: Any) -> int:
 
 def _config_show(args: Any) -> int:
     config = load(args)
-    shown = config.shown()
+    shown = {k: v for k, v in config.shown().items() if k not in ("labels", "events")}
     if args.json:
         out(json.dumps(shown))
         return EXIT_OK

@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
+from seom_client import Config
 from seom_client.bridge import make_server
 from seom_client.errors import ConfigError, EventError, UpdateError
 from seom_client.remote import BridgeUnavailableError, RemoteSite
@@ -198,3 +199,18 @@ def test_the_documented_curl_fire_works(site):
     answer = _post(url, "/v1/fire", body)
     assert answer.status_code == 200 and answer.json()["queued"] is True
     assert client.remembered("1001")["status"] == "Approved"
+
+
+def test_labels_added_on_the_site_machine_take_effect_at_the_next_fire(site):
+    client, url = site
+    order = make_order("3010")
+    refused = _post(url, "/v1/fire", {"event": "Order Change Status", "order": order,
+                                      "label": "Waiting for Glaze"})
+    assert refused.status_code == 400
+    config = Config.load(client.config.path)
+    config.labels.append("Waiting for Glaze")
+    config.save()  # as `seom-client labels add` does, while serve runs
+    answer = _post(url, "/v1/fire", {"event": "Order Change Status", "order": order,
+                                     "label": "Waiting for Glaze"})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["changes"][0]["after"] == "Waiting for Glaze"
