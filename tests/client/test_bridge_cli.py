@@ -278,3 +278,15 @@ def test_workstation_config_holds_no_site_settings(tmp_path):
     assert changed.bridge_token == "new-token" and changed.workstation
     with pytest.raises(ConfigError, match="keeps no queue"):
         ws.resolved_queue_path()
+
+
+def test_run_takes_the_queue_over_from_a_killed_serve(site_config, serving, receiver):
+    config = site_config(receiver.url)
+    serve = serving(config.path)
+    receiver.sticky = "503"  # the update stays queued while serve runs
+    assert RemoteSite(serve.url, TOKEN).fire("Order Approve", make_order("T-1"))["queued"]
+    serve.kill()
+    receiver.sticky = None
+    drained = run_cli("--config", config.path, "run", "--once")
+    assert drained.returncode == 0, drained.stderr  # no "another controller" wait or refusal
+    assert len(receiver.applied) == 1
