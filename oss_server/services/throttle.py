@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import math
 import threading
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Iterator
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import case, create_engine, delete, event, select, update
+from sqlalchemy import case, create_engine, delete, event, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
@@ -53,6 +54,7 @@ RESET_PER_ADDRESS = Policy(free_failures=RESET_REQUESTS_PER_ADDRESS + 1,
 SIGNUPS_PER_ADDRESS = 10
 SIGNUP_PER_ADDRESS = Policy(free_failures=SIGNUPS_PER_ADDRESS + 1,
                             window=timedelta(hours=1), exponential=False)
+_POLICIES = (ACCOUNT, ADDRESS, RESET_PER_ACCOUNT, RESET_PER_ADDRESS, SIGNUP_PER_ADDRESS)
 
 
 def account_key(email: str) -> str:
@@ -240,11 +242,19 @@ _engines_lock = threading.Lock()
 
 @contextmanager
 def _counter_transaction(session: Session) -> Iterator[Connection]:
-    """A locked transaction for the counters, committed on its own.
+    """A locked transaction for the counters, committed on its own."""
+    engine = _counter_engine(session)
+    with engine.connect() as conn, write_locked(conn):
+        yield conn
+    _maybe_prune(engine)
 
-    On a pool of its own: the request holds its session's connection meanwhile, and a
-    burst of attempts each waiting for a second connection of the same pool could take
-    every connection and wait for ever (until the pool's timeout).
+
+def _counter_engine(session: Session) -> Engine:
+    """The app's database on a pool of its own.
+
+    The request holds its session's connection while it counts: a burst of attempts each
+    waiting for a second connection of the same pool could take every connection and wait
+    for ever (until the pool's timeout).
     """
     engine = session.get_bind()
     if engine.dialect.name == "sqlite" and engine.url.database in (None, "", ":memory:"):
@@ -256,5 +266,25 @@ def _counter_transaction(session: Session) -> Iterator[Connection]:
                 own = _engines[engine] = create_engine(engine.url, pool_size=2,
                                                        max_overflow=8)
                 event.listen(engine, "engine_disposed", lambda _conn: own.dispose())
-    with own.connect() as conn, write_locked(conn):
-        yield conn
+    return own
+
+
+# Counters whose window is over and that hold no lock say nothing any more: the next
+# failure would start them afresh. Forgotten at most this often per process (their keys
+# name emails and addresses typed, which are not kept longer than they are needed).
+PRUNE_EVERY_S = 60.0
+_pruned_at = [float("-inf")]
+
+
+def _maybe_prune(engine: Engine) -> None:
+    clock = time.monotonic()
+    if clock - _pruned_at[0] < PRUNE_EVERY_S:
+        return
+    _pruned_at[0] = clock
+    now = utcnow()
+    longest = max(policy.window for policy in _POLICIES)
+    table = LoginThrottle.__table__
+    with engine.begin() as conn:
+        conn.execute(delete(table).where(
+            table.c.window_start < now - longest,
+            or_(table.c.locked_until.is_(None), table.c.locked_until < now)))

@@ -79,3 +79,19 @@ def test_counters_live_in_the_database(session, portal):
     keys = {row.key for row in session.scalars(
         throttle.select(throttle.LoginThrottle))}
     assert keys == {"account:nobody@example.com", "ip:127.0.0.1"}
+
+
+def test_counters_past_their_window_are_forgotten(session, portal, monkeypatch):
+    now = utcnow()
+    old, locked = throttle.account_key("old@example.com"), throttle.account_key("l@example.com")
+    session.add_all([
+        throttle.LoginThrottle(key=old, failures=3, window_start=now - timedelta(hours=25)),
+        throttle.LoginThrottle(key=locked, failures=30, window_start=now - timedelta(hours=25),
+                               locked_until=now + timedelta(minutes=5))])
+    session.commit()
+    monkeypatch.setattr(throttle, "_pruned_at", [float("-inf")])
+    portal.login("someone@example.com", "wrong password here")
+    session.expire_all()
+    assert session.get(throttle.LoginThrottle, old) is None
+    assert session.get(throttle.LoginThrottle, locked) is not None  # its lock still holds
+    assert session.get(throttle.LoginThrottle, throttle.account_key("someone@example.com"))
