@@ -48,16 +48,17 @@ NOT_SCANNED = frozenset({"update_id", "order_number", "cart_order_number", "numb
                          "zip", "phone"})
 
 
+# Each digit doubled, its digits summed (Luhn): 5 → 10 → 1.
+_DOUBLED = bytes.maketrans(b"0123456789", b"0246813579")
+
+
 def luhn_ok(digits: str) -> bool:
-    """Tell whether a digit string passes the Luhn check."""
-    total = 0
-    for index, char in enumerate(reversed(digits)):
-        value = int(char)
-        if index % 2 == 1:
-            value *= 2
-            if value > 9:
-                value -= 9
-        total += value
+    """Tell whether a digit string (any script's decimal digits) passes the Luhn check."""
+    if not digits.isascii():
+        digits = "".join(str(int(char)) for char in digits)
+    # Summed as bytes: a long run of short digit groups means thousands of checks.
+    raw = digits.encode("ascii")
+    total = sum(raw[-1::-2]) + sum(raw[-2::-2].translate(_DOUBLED)) - 48 * len(raw)
     return total % 10 == 0
 
 
@@ -86,12 +87,14 @@ def contains_card_number(text: str) -> bool:
         # A written card may run into other digits ("4111 1111 1111 1111 2"): try every
         # stretch of whole groups. Not arbitrary windows of one long run: those are not
         # card numbers, and a tenth of any digits pass Luhn.
-        for start in range(len(groups)):
-            digits = ""
-            for group in groups[start:]:
-                digits += group
-                if len(digits) > 19:
-                    break
+        count = len(groups)
+        for start in range(count):
+            digits, end = "", start
+            # Indexed, not groups[start:]: a copy per start costs quadratic time on a long
+            # run of short groups ("1 1 1 …").
+            while end < count and len(digits) <= 19:
+                digits += groups[end]
+                end += 1
                 if _is_card(digits):
                     return True
     return False
