@@ -209,6 +209,10 @@ class _Handler(BaseHTTPRequestHandler):
     # Headers and body go out in two writes; with Nagle's algorithm on, the second waits
     # for the caller's delayed ACK (about 40 ms) on every keep-alive request.
     disable_nagle_algorithm = True
+    # A workstation switched off mid-connection never closes it: without a timeout its
+    # thread would wait forever. Idle keep-alive connections are closed after this long
+    # (requests opens a new one when it finds a pooled connection closed).
+    timeout = 600.0
 
     def do_GET(self) -> None:  # noqa: N802 - the name http.server looks up
         self._answer(self._get)

@@ -214,3 +214,17 @@ def test_labels_added_on_the_site_machine_take_effect_at_the_next_fire(site):
                                      "label": "Waiting for Glaze"})
     assert answer.status_code == 200, answer.text
     assert answer.json()["changes"][0]["after"] == "Waiting for Glaze"
+
+
+def test_a_silent_connection_is_closed_not_kept_forever(site, monkeypatch):
+    import socket
+
+    from seom_client import bridge
+
+    monkeypatch.setattr(bridge._Handler, "timeout", 0.5)
+    _, url = site
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as conn:
+        assert conn.recv(1) == b""  # closed by the bridge, not left waiting for a request
+    assert requests.get(url + "/v1/status", headers={"Authorization": f"Bearer {TOKEN}"},
+                        timeout=10).status_code == 200
