@@ -50,8 +50,11 @@ def _checked_key(token: str) -> tuple:
     return cached[1]
 
 
-def authenticated_store(today: date | None = None) -> Store:
-    """Return the store of the request's API key; 401 or 402 otherwise."""
+def authenticated_store(today: date | None = None, *, allow_lapsed: bool = False) -> Store:
+    """Return the store of the request's API key; 401 or 402 otherwise.
+
+    ``allow_lapsed`` lets a route that only describes the store answer a lapsed one.
+    """
     if _QUERY_CREDENTIALS & {k.lower() for k in request.args}:
         # Keys in URLs end up in logs and browser history: refuse them outright.
         raise BadRequest("Send the API key in the Authorization header, never in the URL.")
@@ -63,7 +66,8 @@ def authenticated_store(today: date | None = None) -> Store:
         raise InvalidApiKey()
     store = key.store
     today = today or date.today()
-    if not store.merchant.subscription_active(today, current_app.config["OSS_GRACE_DAYS"]):
+    if not allow_lapsed and not store.merchant.subscription_active(
+            today, current_app.config["OSS_GRACE_DAYS"]):
         count_refused(store.id, "subscription_expired", key.key_id)
         raise SubscriptionExpired(store)
     g.api_store = store

@@ -61,12 +61,12 @@ def build_spec(server_url: str = "/") -> dict:
     })
     spec.path(path="/api/v1/store", operations={"get": {
         "summary": "The key's store and its subscription, to check a key before sending",
-        "description": "A lapsed subscription answers 402 subscription_expired, as every "
-                       "route does; a 200 reads active, or grace while renewal is due.",
+        "description": "Answers a lapsed store too (state lapsed), so a key can be checked "
+                       "and the integrator told to renew; the other routes answer 402.",
         "security": secured,
         "responses": {"200": {"description": "The store",
                               "content": {"application/json": {"schema": "Store"}}},
-                      **_errors(401, 402, 503)}}})
+                      **_errors(401, 503)}}})
     for add in EXTRA_PATHS:
         add(spec)
     return spec.to_dict()

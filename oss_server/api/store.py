@@ -1,8 +1,8 @@
 """``GET /api/v1/store``: which store a key belongs to, so a key can be checked first.
 
-A lapsed subscription answers 402 ``subscription_expired`` here as on every API route:
-``seom-client check`` then says the same thing the queue would meet. A 200 therefore
-always reads ``active`` or ``grace`` (updates accepted, renewal due).
+Unlike the other routes, a lapsed subscription still answers 200 with the state
+``lapsed``: the key is right, and an integrator checking it learns what to fix (renew)
+rather than a bare 402. ``seom-client check`` reports that state as a problem.
 """
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ _store_out = StoreOut()
 def read_store():
     """Return the key's store: slug, name and subscription state."""
     today = date.today()
-    store = authenticated_store(today)
+    store = authenticated_store(today, allow_lapsed=True)
     state = subscription_state(store.merchant, today, current_app.config["OSS_GRACE_DAYS"])
     db.session.commit()  # persists the key's last-used time
     label = "lapsed" if state["lapsed"] else "grace" if state["in_grace"] else "active"

@@ -60,6 +60,10 @@ def probe(config: Config, session: requests.Session | None = None) -> dict[str, 
                               f"subscription {state}{paid}")
         if state == "grace":
             result["message"] += " — renew it soon, updates stop when it lapses"
+        elif state == "lapsed":
+            result.update(ok=False, problem="subscription",
+                          message=f"the key is right but the subscription of store {name!r} "
+                                  f"has lapsed{paid}: renew it in the merchant portal")
     elif status == 401:
         result.update(problem="key", message="the receiver refused the API key (401): set the "
                       "right one with 'seom-client config set api_key KEY'")

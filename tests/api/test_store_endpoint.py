@@ -27,13 +27,18 @@ def test_grace_period_still_answers(client, make_merchant, make_store, make_api_
     assert body["subscription"] == {"state": "grace", "paid_through": paid.isoformat()}
 
 
-def test_lapsed_subscription_is_402_as_everywhere(client, make_merchant, make_store,
-                                                  make_api_key, app):
+def test_lapsed_subscription_is_described_not_refused(client, make_merchant, make_store,
+                                                      make_api_key, app, api):
     days = app.config["OSS_GRACE_DAYS"] + 1
-    store = make_store(make_merchant(paid_through=date.today() - timedelta(days=days)))
-    response = _get(client, make_api_key(store))
-    assert response.status_code == 402
-    assert response.get_json()["error"]["code"] == "subscription_expired"
+    paid = date.today() - timedelta(days=days)
+    store = make_store(make_merchant(paid_through=paid))
+    key = make_api_key(store)
+    response = _get(client, key)
+    assert response.status_code == 200
+    assert response.get_json()["subscription"] == {"state": "lapsed",
+                                                   "paid_through": paid.isoformat()}
+    # Updates themselves are still refused with 402.
+    assert api.post(key=key).status_code == 402
 
 
 def test_missing_or_wrong_key_is_401(client, api_key):
@@ -60,6 +65,6 @@ def test_over_real_http(live_url, api_key):
 def test_openapi_documents_the_route():
     spec = build_spec()
     operation = spec["paths"]["/api/v1/store"]["get"]
-    assert {"200", "401", "402"} <= set(operation["responses"])
+    assert {"200", "401"} <= set(operation["responses"])
     state = spec["components"]["schemas"]["SubscriptionOut"]["properties"]["state"]
     assert state["enum"] == ["active", "grace", "lapsed"]
