@@ -281,7 +281,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - base signature
         # Paths carry order numbers at most, never tokens or bodies.
-        log.debug("bridge %s - %s", self.address_string(), format % args)
+        if log.isEnabledFor(logging.DEBUG):  # formatted only when shown: once per request
+            log.debug("bridge %s - %s", self.address_string(), format % args)
 
 
 def _code(exc: Exception) -> str:
