@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import signal
+import sys
 import threading
 import time
 from pathlib import Path
@@ -45,6 +46,7 @@ def cmd_serve(args: Any) -> int:
             host, port = server.server_address[:2]
             out(f"serving the site's queue {client.queue.path} on http://{host}:{port}, "
                 f"sending to {config.endpoint} (Ctrl-C stops)")
+            sys.stdout.flush()  # a service's log shows it now, not at exit
             _wait_for_stop()
             server.shutdown()
         finally:

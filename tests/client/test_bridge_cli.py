@@ -290,3 +290,13 @@ def test_run_takes_the_queue_over_from_a_killed_serve(site_config, serving, rece
     drained = run_cli("--config", config.path, "run", "--once")
     assert drained.returncode == 0, drained.stderr  # no "another controller" wait or refusal
     assert len(receiver.applied) == 1
+
+
+def test_serve_says_where_it_listens_at_once(site_config, serving, receiver):
+    serve = serving(site_config(receiver.url).path)
+    lines = []
+    reader = threading.Thread(target=lambda: lines.append(serve.proc.stdout.readline()),
+                              daemon=True)
+    reader.start()
+    reader.join(10)  # a service's log shows the line while serve runs, not at its exit
+    assert lines and f"on http://127.0.0.1:{serve.port}" in lines[0]
