@@ -2,13 +2,14 @@
 
 import json
 import re
+import socket
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
 
-from seom_client import Config
+from seom_client import Config, bridge
 from seom_client.bridge import make_server
 from seom_client.errors import ConfigError, EventError, UpdateError
 from seom_client.remote import BridgeUnavailableError, RemoteSite
@@ -217,10 +218,6 @@ def test_labels_added_on_the_site_machine_take_effect_at_the_next_fire(site):
 
 
 def test_a_silent_connection_is_closed_not_kept_forever(site, monkeypatch):
-    import socket
-
-    from seom_client import bridge
-
     monkeypatch.setattr(bridge._Handler, "timeout", 0.5)
     _, url = site
     host, port = url.removeprefix("http://").split(":")
@@ -228,3 +225,23 @@ def test_a_silent_connection_is_closed_not_kept_forever(site, monkeypatch):
         assert conn.recv(1) == b""  # closed by the bridge, not left waiting for a request
     assert requests.get(url + "/v1/status", headers={"Authorization": f"Bearer {TOKEN}"},
                         timeout=10).status_code == 200
+
+
+def test_expect_100_continue_as_windows_powershell_sends_it(site):
+    client, url = site
+    host, port = url.removeprefix("http://").split(":")
+    body = json.dumps({"event": "Order Approve", "order": make_order("3011")}).encode()
+    head = (f"POST /v1/fire HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {TOKEN}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+            "Expect: 100-continue\r\n\r\n").encode()
+    with socket.create_connection((host, int(port)), timeout=10) as conn:
+        conn.sendall(head)
+        assert conn.recv(1024).startswith(b"HTTP/1.1 100")  # the body is sent only then
+        conn.sendall(body)
+        answer = b""
+        while b'"reason"' not in answer:
+            chunk = conn.recv(4096)
+            assert chunk, answer
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 200") and b'"queued": true' in answer
+    assert client.remembered("3011")["status"] == "Approved"
