@@ -1,6 +1,5 @@
 """The JSON API for order-manager installs and carts (``/api/v1``), keyed by API key."""
-from flask import Blueprint
+from . import openapi, orders, store, updates  # noqa: F401  (routes)
+from .blueprint import bp
 
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
-
-from . import orders, updates, openapi, store  # noqa: E402,F401  (routes register on bp)
+__all__ = ["bp"]

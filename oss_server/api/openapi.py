@@ -9,7 +9,7 @@ from ..schemas.orders import OrderOut
 from ..schemas.results import BatchOut, ErrorOut
 from ..schemas.store import StoreOut
 from ..schemas.updates import UpdateIn
-from . import bp
+from .blueprint import bp
 
 # Extra operations (e.g. the shopper JSON lookup) add themselves here when registered.
 EXTRA_PATHS: list[callable] = []

@@ -5,7 +5,7 @@ from ..errors import NotFound
 from ..extensions import db
 from ..schemas.orders import OrderOut
 from ..services.orders import delete_order, get_order
-from . import bp
+from .blueprint import bp
 from .auth import authenticated_store
 
 _order_out = OrderOut()

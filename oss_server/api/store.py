@@ -13,7 +13,7 @@ from flask import current_app, jsonify
 from ..extensions import db
 from ..schemas.store import StoreOut
 from ..services.accounts import subscription_state
-from . import bp
+from .blueprint import bp
 from .auth import authenticated_store
 
 _store_out = StoreOut()

@@ -12,7 +12,7 @@ from ..ops.metrics import count_updates
 from ..security import signatures
 from ..services import activity_log, refusals
 from ..services.updates import apply_updates
-from . import bp
+from .blueprint import bp
 from .jsonbody import parse_body, read_raw_body
 from .auth import authenticated_store, key_id_for_limits
 

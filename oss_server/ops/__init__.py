@@ -1,30 +1,5 @@
-"""Operational endpoints: liveness and readiness."""
-from flask import Blueprint, current_app, jsonify
-from sqlalchemy import text
+"""Operational endpoints: liveness, readiness and metrics; request logging and tuning."""
+from . import health, metrics_view  # noqa: F401  (routes)
+from .blueprint import bp
 
-from ..extensions import db
-
-bp = Blueprint("ops", __name__)
-
-
-@bp.get("/healthz")
-def healthz():
-    """Answer while the process is alive."""
-    return jsonify(status="ok")
-
-
-@bp.get("/readyz")
-def readyz():
-    """Answer 200 when the database is reachable, 503 otherwise."""
-    try:
-        db.session.execute(text("SELECT 1"))
-    except Exception:  # any failure to reach storage means "not ready"
-        db.session.rollback()
-        response = jsonify(status="unavailable", database="unreachable")
-        response.status_code = 503
-        response.headers["Retry-After"] = str(current_app.config["OSS_RETRY_AFTER_S"])
-        return response
-    return jsonify(status="ok", database="ok")
-
-
-from . import metrics_view  # noqa: E402,F401  (the /metrics route registers on bp)
+__all__ = ["bp"]

@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models.outbox import CLAIMED, PENDING, OutboxEmail
-from . import bp, metrics
+from . import metrics
+from .blueprint import bp
 
 
 def allowed_networks(spec: str) -> list:

@@ -1,6 +1,5 @@
 """Shopper pages: ``/s/<slug>/`` lookup form and order status pages."""
-from flask import Blueprint
+from . import api, views  # noqa: F401  (routes)
+from .blueprint import api_bp, bp
 
-bp = Blueprint("shop", __name__, url_prefix="/s/<slug>")
-
-from . import headers, views  # noqa: E402,F401  (hooks and routes register on bp)
+__all__ = ["api_bp", "bp"]

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, current_app, g, jsonify, request, url_for
-from flask_babel import get_locale, refresh
+from flask import current_app, g, jsonify, request, url_for
+from flask_babel import get_locale
 from marshmallow import ValidationError
 from sqlalchemy import String, cast, select
 
@@ -22,9 +22,8 @@ from ..services.lookup import guarded_lookup
 from ..services.shopper import order_view, store_view
 from ..services.shopper_reads import shopper_order
 from ..services.tokens import make_status_token
+from .blueprint import api_bp as bp
 from .context import client_address, find_store, is_available, lookup_limiter, wait_sentence
-
-bp = Blueprint("shop_api", __name__, url_prefix="/api/v1")
 
 MAX_BODY = 4096
 _lookup_in, _lookup_out = LookupIn(), LookupOut()
@@ -39,12 +38,6 @@ class NoMatch(OSSError):
 class StoreUnavailable(OSSError):
     status, code = 402, "subscription_expired"
     message = "Order status is not available for this store at the moment."
-
-
-@bp.before_request
-def fresh_request_state():
-    g.pop("shop_store", None)  # g can outlive a request: see shop.headers
-    refresh()
 
 
 # No automatic OPTIONS: the preflight below must answer it, not Flask's default.

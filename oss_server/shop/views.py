@@ -13,7 +13,7 @@ from ..services.progress import tracker
 from ..services.shopper import order_view, store_view
 from ..services.shopper_reads import StorePage, order_with_lines
 from ..services.tokens import TokenError, make_status_token, read_status_token
-from . import bp
+from .blueprint import bp
 from .context import (client_address, find_store, lookup_limiter, open_store,
                       open_store_page, read_connection, wait_sentence)
 from .forms import PostedLookup, read_lookup
