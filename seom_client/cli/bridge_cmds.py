@@ -44,6 +44,7 @@ def cmd_serve(args: Any) -> int:
                                       kwargs={"poll_interval": 0.2}, daemon=True)
             thread.start()
             host, port = server.server_address[:2]
+            host = f"[{host}]" if ":" in host else host  # an IPv6 address
             out(f"serving the site's queue {client.queue.path} on http://{host}:{port}, "
                 f"sending to {config.endpoint} (Ctrl-C stops)")
             sys.stdout.flush()  # a service's log shows it now, not at exit
