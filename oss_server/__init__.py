@@ -7,7 +7,7 @@ from flask import Flask
 
 from . import config as config_module
 from .resources import resource_dir
-from .sessions import SignedCookieSessions
+from .cookie_sessions import SignedCookieSessions
 
 __all__ = ["create_app"]
 
