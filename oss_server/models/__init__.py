@@ -6,7 +6,7 @@ from .orders import Order, OrderItem, StatusChange, Tracking
 from .outbox import OutboxEmail
 from .receipts import Activity, UpdateReceipt
 from .refusals import ApiRefusal
-from .sessions import PortalSession
+from .portal_logins import PortalSession
 from .throttle import LoginThrottle
 
 __all__ = [

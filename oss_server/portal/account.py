@@ -13,7 +13,7 @@ from ..services import accounts, credentials, signin, twofactor
 from ..services.passwords import PasswordPolicyError
 from .blueprint import bp
 from .forms import ActionForm, ChangePasswordForm, ConfirmPasswordForm, EnableTwoFactorForm
-from .session import current_merchant, end_session, start_session
+from .login import current_merchant, end_session, start_session
 
 
 def _settings_page(**forms):

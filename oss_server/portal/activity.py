@@ -13,7 +13,7 @@ from .blueprint import bp
 from .charts import stacked_chart
 from .error_words import plain_errors
 from .forms import ActionForm
-from .session import owned_store
+from .login import owned_store
 
 CHART_DAYS = 30
 _UPDATE_SERIES = [("applied", "bar-applied"), ("duplicate", "bar-duplicate"),

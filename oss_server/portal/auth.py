@@ -14,7 +14,7 @@ from ..services.passwords import PasswordPolicyError
 from ..services.signup import Links, sign_up
 from .blueprint import bp
 from .forms import LoginForm, ResetForm, ResetRequestForm, SecondFactorForm, SignupForm
-from .session import (begin_second_factor, end_session, pending_merchant, safe_next,
+from .login import (begin_second_factor, end_session, pending_merchant, safe_next,
                       start_session)
 
 

@@ -6,7 +6,7 @@ from flask import Blueprint, render_template
 from ..errors import OSSError
 from ..extensions import db
 from ..security.origin import refuse_cross_origin_writes
-from .session import enforce_time_limits, init_login, subscription_context
+from .login import enforce_time_limits, init_login, subscription_context
 
 bp = Blueprint("portal", __name__, url_prefix="/account")
 bp.record_once(lambda state: init_login(state.app))

@@ -13,7 +13,7 @@ from ..extensions import db
 from ..services import keys as key_service
 from .blueprint import bp
 from .forms import ActionForm, KeyForm
-from .session import owned_store
+from .login import owned_store
 
 
 def _grace_words(hours: int) -> str:

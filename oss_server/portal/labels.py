@@ -10,7 +10,7 @@ from ..services import labels as label_service
 from ..services import standard_labels
 from .blueprint import bp
 from .forms import LabelForm
-from .session import owned_store
+from .login import owned_store
 
 
 def _rows(store):

@@ -9,7 +9,7 @@ from flask_login import UserMixin, current_user, login_user, logout_user
 
 from ..extensions import db, login_manager
 from ..models import Merchant, Store
-from ..services import accounts, portal_sessions
+from ..services import accounts, portal_logins
 
 IDLE_TIMEOUT = timedelta(minutes=30)
 ABSOLUTE_TIMEOUT = timedelta(hours=12)
@@ -50,7 +50,7 @@ def _load_user(user_id: str) -> PortalUser | None:
     if merchant is None or merchant.session_version != int(version):
         return None
     # The cookie alone is not enough: its session must still be on file (not signed out).
-    if not portal_sessions.is_open(db.session, merchant.id, session.get("sid")):
+    if not portal_logins.is_open(db.session, merchant.id, session.get("sid")):
         return None
     return PortalUser(merchant)
 
@@ -58,7 +58,7 @@ def _load_user(user_id: str) -> PortalUser | None:
 def start_session(merchant: Merchant) -> None:
     """Sign *merchant* in on a fresh session (nothing of the old one carries over)."""
     session.clear()
-    session["sid"] = portal_sessions.open_session(db.session, merchant)
+    session["sid"] = portal_logins.open_session(db.session, merchant)
     db.session.commit()
     login_user(PortalUser(merchant))
     session.permanent = True
@@ -83,7 +83,7 @@ def pending_merchant() -> Merchant | None:
 
 def end_session() -> None:
     """Sign out and drop everything the session held, on the server too."""
-    portal_sessions.close_session(db.session, session.get("sid"))
+    portal_logins.close_session(db.session, session.get("sid"))
     db.session.commit()
     logout_user()
     session.clear()

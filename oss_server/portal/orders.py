@@ -9,7 +9,7 @@ from ..services import order_search
 from ..services.carriers import link_for
 from .blueprint import bp
 from .forms import ActionForm
-from .session import owned_store
+from .login import owned_store
 
 
 @bp.route("/stores/<slug>/orders")

@@ -11,7 +11,7 @@ from ..services import accounts, store_admin
 from ..services import dashboard as dashboard_service
 from .blueprint import bp
 from .forms import ActionForm, EditStoreForm, StoreForm
-from .session import current_merchant, owned_store
+from .login import current_merchant, owned_store
 
 _SETTINGS = [name for name in accounts.STORE_SETTINGS]
 

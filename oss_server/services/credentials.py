@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from ..mail.outbox import queue_email
 from ..models import Merchant, OutboxEmail
 from ..models.outbox import ACCOUNT_NOTICE, PASSWORD_RESET
-from . import portal_sessions, signin, throttle
+from . import portal_logins, signin, throttle
 from .accounts import AccountError, delete_merchant, get_merchant_by_email
 from .passwords import check_policy, hash_password
 
@@ -40,7 +40,7 @@ def set_password(session: Session, merchant: Merchant, new_password: str) -> boo
     session.expire(merchant, ["password_hash", "session_version"])
     if not changed:
         return False
-    portal_sessions.close_all(session, merchant)
+    portal_logins.close_all(session, merchant)
     throttle.clear(session, throttle.account_key(merchant.email))
     session.flush()
     return True

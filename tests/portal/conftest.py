@@ -84,14 +84,14 @@ def signed_in(new_portal):
 @pytest.fixture
 def clock(monkeypatch):
     """Move the portal's session clock: ``clock.advance(seconds)``."""
-    from oss_server.portal import session as portal_session
+    from oss_server.portal import login as portal_login
 
     class Clock:
-        now = portal_session.clock()
+        now = portal_login.clock()
 
         def advance(self, seconds):
             self.now += seconds
 
     fake = Clock()
-    monkeypatch.setattr(portal_session, "clock", lambda: fake.now)
+    monkeypatch.setattr(portal_login, "clock", lambda: fake.now)
     return fake
