@@ -12,8 +12,8 @@ from flask_wtf.csrf import CSRFError
 
 from ..security.urls import mailto_href, safe_url, support_href, tel_href
 from .context import StoreUnavailable, find_store, is_available
-from .headers import LANGUAGES, language_links, store_csp
-from .i18n import FILTERS, template_gettext
+from .csp import store_csp
+from .i18n import FILTERS, LANGUAGES, language_links, template_gettext
 from .pages import no_store, render_form
 from .rendering import FORMAT_NAME, render_shop, translated_format
 

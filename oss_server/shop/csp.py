@@ -1,16 +1,10 @@
-"""The shopper pages' Content-Security-Policy and language switcher."""
+"""The Content-Security-Policy of a store's shopper pages."""
 from __future__ import annotations
 
 from functools import lru_cache
-from urllib.parse import quote, urlencode
-
-from flask import request, url_for
 
 from ..security.urls import host_source, local_http_allowed, origin_source
 from ..services.shopper_reads import ShopStore
-
-LANGUAGES = [("en", "English"), ("es", "Español"), ("fr", "Français"), ("de", "Deutsch")]
-_LANGUAGE_QUERIES = [(code, name, urlencode({"lang": code})) for code, name in LANGUAGES]
 
 
 def store_csp(store: ShopStore | None) -> str:
@@ -35,18 +29,3 @@ def _csp(logo_url: str | None, allowed_origins: tuple, _local_http: bool) -> str
     images = f"'self' {logo}" if logo else "'self'"
     return (f"default-src 'self'; script-src 'self'; img-src {images}; object-src 'none'; "
             f"base-uri 'none'; form-action 'self'; frame-ancestors {frame}")
-
-
-def language_links() -> list[tuple[str, str, str]]:
-    """Return ``(code, name, url)`` per language: this page in that language.
-
-    A POST result links back to the form instead. Every page shows the switcher, so the
-    links are built here, from one URL, rather than by a call per link. A GET page's own
-    URL is the path it was requested at: it matched a route, so it is that route's URL.
-    """
-    view_args = request.view_args or {}
-    if request.method == "GET" and request.endpoint:
-        base = quote(request.script_root + request.path)
-    else:
-        base = url_for("shop.form", slug=view_args.get("slug"))
-    return [(code, name, f"{base}?{query}") for code, name, query in _LANGUAGE_QUERIES]

@@ -12,13 +12,19 @@ from __future__ import annotations
 
 from datetime import date, datetime, tzinfo
 from functools import lru_cache
+from urllib.parse import quote, urlencode
 
 from babel import dates, numbers
+from flask import request, url_for
 from flask_babel import get_translations
 from jinja2 import pass_context
 from markupsafe import Markup
 
 from ..services.local_time import format_when as shop_when
+
+# The languages a shopper can switch to, in the switcher's order.
+LANGUAGES = [("en", "English"), ("es", "Español"), ("fr", "Français"), ("de", "Deutsch")]
+_LANGUAGE_QUERIES = [(code, name, urlencode({"lang": code})) for code, name in LANGUAGES]
 
 
 def template_gettext() -> dict:
@@ -88,3 +94,18 @@ def filters_for(locale: str) -> dict:
     return {"shop_date": lambda value, width="medium": shop_date(value, width, locale),
             "shop_number": lambda value: local_number(value, locale),
             "shop_when": lambda value, zone: shop_when(value, zone, locale)}
+
+
+def language_links() -> list[tuple[str, str, str]]:
+    """Return ``(code, name, url)`` per language: this page in that language.
+
+    A POST result links back to the form instead. Every page shows the switcher, so the
+    links are built here, from one URL, rather than by a call per link. A GET page's own
+    URL is the path it was requested at: it matched a route, so it is that route's URL.
+    """
+    view_args = request.view_args or {}
+    if request.method == "GET" and request.endpoint:
+        base = quote(request.script_root + request.path)
+    else:
+        base = url_for("shop.form", slug=view_args.get("slug"))
+    return [(code, name, f"{base}?{query}") for code, name, query in _LANGUAGE_QUERIES]
