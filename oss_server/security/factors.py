@@ -21,7 +21,7 @@ def normalise_zip(value: str) -> str:
 
 
 def normalise_email(value: str) -> str:
-    """Trim and case-fold an email address."""
+    """Trim and case-fold a shopper's email factor (account emails are only lower-cased)."""
     return value.strip().casefold()
 
 
