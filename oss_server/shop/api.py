@@ -35,7 +35,7 @@ class NoMatch(OSSError):
                "phone.")
 
 
-class StoreUnavailable(OSSError):
+class SubscriptionLapsed(OSSError):
     status, code = 402, "subscription_expired"
     message = "Order status is not available for this store at the moment."
 
@@ -53,7 +53,7 @@ def lookup():
             raise NotFound("No such store.")
         g.shop_store = store
         if not is_available(store):
-            raise StoreUnavailable()
+            raise SubscriptionLapsed()
         result = guarded_lookup(db.session, limiter, store, data["order_number"],
                                 data["verifier"], client_address(),
                                 current_app.config["OSS_FACTOR_KEY"], locale=str(get_locale()),
