@@ -11,20 +11,16 @@ import json
 import signal
 import sys
 import threading
-import time
 from pathlib import Path
 from typing import Any, Callable
 
-from .. import lease
 from ..bridge import DEFAULT_LISTEN, make_server
 from ..client import Client
 from ..config import Config
-from ..errors import ConfigError, ControllerLockedError, SeomClientError
+from ..errors import ConfigError, SeomClientError
 from ..remote import RemoteSite
-from .common import EXIT_FAIL, EXIT_OK, EXIT_USAGE, err, load, out, read_json
+from .common import EXIT_FAIL, EXIT_OK, EXIT_USAGE, err, load, out, read_json, take_queue
 from .queue_cmds import STOP_SIGNALS
-
-TAKEOVER_S = lease.LEASE_S + 2.0  # a dead controller's lease has expired by then
 
 
 def cmd_serve(args: Any) -> int:
@@ -39,7 +35,7 @@ def cmd_serve(args: Any) -> int:
             raise SeomClientError(f"cannot listen on {args.listen}: "
                                   f"{exc.strerror or exc}") from None
         try:
-            _take_queue(client)
+            take_queue(client.start)
             thread = threading.Thread(target=server.serve_forever, name="seom-client-bridge",
                                       kwargs={"poll_interval": 0.2}, daemon=True)
             thread.start()
@@ -54,23 +50,6 @@ def cmd_serve(args: Any) -> int:
             server.bridge.close()  # a fire in progress finishes and is answered first
             server.server_close()
     return EXIT_OK
-
-
-def _take_queue(client: Client) -> None:
-    """Start the client's controller thread, waiting out a dead controller's lease."""
-    deadline = time.monotonic() + TAKEOVER_S
-    told = False
-    while True:
-        try:
-            client.start()
-            return
-        except ControllerLockedError as exc:
-            if time.monotonic() >= deadline:
-                raise
-            if not told:
-                err(f"{exc}; waiting up to {TAKEOVER_S:.0f}s for its lease to lapse")
-                told = True
-            time.sleep(0.25)
 
 
 def _wait_for_stop() -> None:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
+from .. import lease
 from ..config import Config
-from ..errors import UpdateError
+from ..errors import ControllerLockedError, UpdateError
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_PAUSED = 0, 1, 2, 3
 
@@ -62,3 +64,28 @@ def age(seconds: float | None) -> str:
     if seconds < 7200:
         return f"{seconds / 60:.0f}m"
     return f"{seconds / 3600:.1f}h"
+
+
+TAKEOVER_S = lease.LEASE_S + 2.0  # a dead controller's lease has expired by then
+
+
+def take_queue(acquire: Callable[[], None]) -> None:
+    """Take the queue's controller lease, waiting out the lease of a controller that died.
+
+    Where the holder's process cannot be probed (Windows, another machine) a killed
+    controller's lease only lapses after ``lease.LEASE_S``; `run` and `serve` both wait
+    that long before saying another controller drains the queue.
+    """
+    deadline = time.monotonic() + TAKEOVER_S
+    told = False
+    while True:
+        try:
+            acquire()
+            return
+        except ControllerLockedError as exc:
+            if time.monotonic() >= deadline:
+                raise
+            if not told:
+                err(f"{exc}; waiting up to {TAKEOVER_S:.0f}s for its lease to lapse")
+                told = True
+            time.sleep(0.25)

@@ -13,7 +13,8 @@ from ..client import Client
 from ..config import Config
 from ..controller import request_resume
 from ..errors import UpdateError
-from .common import EXIT_FAIL, EXIT_OK, EXIT_PAUSED, age, err, flat_errors, load, out
+from .common import (EXIT_FAIL, EXIT_OK, EXIT_PAUSED, age, err, flat_errors, load, out,
+                     take_queue)
 
 PROGRESS_MIN = 1000  # show a progress bar for backlogs at least this large
 # Ctrl-C everywhere; SIGTERM where it exists; Ctrl-Break on a Windows console.
@@ -43,7 +44,7 @@ def cmd_run(args: Any) -> int:
     config_path = args.config
     client = Client(Config.load(config_path))
     controller = client.controller(reload_config=lambda: Config.load(config_path))
-    controller.acquire()
+    take_queue(controller.acquire)
     stop = threading.Event()
 
     def on_signal(signum: int, frame: Any) -> None:

@@ -268,6 +268,22 @@ def test_serve_waits_out_a_dead_controllers_lease_from_another_machine(site_conf
     assert info is None  # released on a clean stop: the next run starts at once
 
 
+def test_run_waits_out_a_dead_controllers_lease_from_another_machine(site_config, receiver):
+    config = site_config(receiver.url)
+    queue = Queue(config.resolved_queue_path())
+    queue.enqueue({"order": make_order("5101")})
+    queue.set_meta(controller=json.dumps({
+        "owner": "e" * 32, "pid": 4243, "host": "till-3.example", "started_at": "",
+        "heartbeat_at": time.time(), "expires_at": time.time() + 2.0}))
+    queue.close()
+    started = time.monotonic()
+    proc = run_cli("--config", config.path, "run", "--once")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert 1.5 <= time.monotonic() - started < 15
+    assert "waiting up to" in proc.stderr
+    assert len(receiver.applied) == 1
+
+
 def test_workstation_config_holds_no_site_settings(tmp_path):
     ws = Config.new_workstation("http://10.0.0.5:8765", TOKEN, path=tmp_path / "ws.json")
     ws.save()
