@@ -13,7 +13,7 @@ from werkzeug.http import parse_accept_header
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .errors import register_error_handlers
-from . import pool_checks  # noqa: F401  (registers the idle-connection check)
+from .storage import pool_checks  # noqa: F401  (registers the idle-connection check)
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
 from .logs import install_redaction
 from .resources import resource_dir

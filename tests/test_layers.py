@@ -26,12 +26,7 @@ SQL_TEXT = re.compile(r"\bSELECT\b[\s\S]*?\bFROM\b|\bINSERT\s+INTO\b|\bUPDATE\s+
 # Modules still outside storage/ that need a driver or SQL text, each with its reason.
 # Empty is the goal: a new entry needs a reason a reviewer accepts.
 ALLOWED: dict[str, str] = {
-    "oss_server/pool_checks.py": "moving to storage/",
-    "oss_server/services/batch_reads.py": "moving to storage/",
-    "oss_server/services/bulk_sql.py": "moving to storage/",
-    "oss_server/services/fixed_reads.py": "moving to storage/",
     "oss_server/services/limits.py": "moving to storage/",
-    "oss_server/services/locking.py": "moving to storage/",
     "oss_server/services/lookup.py": "moving to storage/",
     "oss_server/services/lookup_stats.py": "moving to storage/",
     "oss_server/services/refusals.py": "moving to storage/",

@@ -35,8 +35,8 @@ from sqlalchemy import bindparam, create_engine, delete, event, update
 from sqlalchemy.engine import Connection, Dialect, Engine
 
 from ..models import LookupFailures
-from .fixed_reads import bind_processor, driver_execute, driver_mark
-from .locking import write_locked
+from ..storage.fixed_reads import bind_processor, driver_execute, driver_mark
+from ..storage.locking import write_locked
 
 T = TypeVar("T")
 

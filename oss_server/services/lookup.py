@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from ..models import Order
 from ..security.factors import matches, verifier_hashes
-from .fixed_reads import driver_execute, driver_mark
+from ..storage.fixed_reads import driver_execute, driver_mark
 from .limits import Locked, LookupLimiter
 from .lookup_stats import record_lookup
 from .orders import order_key

@@ -9,7 +9,7 @@ from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.orm import Session
 
 from ..models import LookupStat, Store
-from .fixed_reads import bind_processor, driver_execute, driver_mark
+from ..storage.fixed_reads import bind_processor, driver_execute, driver_mark
 
 OUTCOMES = ("found", "not_found", "limited")
 

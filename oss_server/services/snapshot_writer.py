@@ -6,7 +6,7 @@ adds its history rows. ``write`` then stores the final state of every touched
 order with one statement per table: an INSERT of the new orders (their ids read
 back by key), one executemany UPDATE of the changed ones, delete-and-insert of
 their lines and tracking, and INSERTs of history, receipts and activity, all
-through ``bulk_sql`` (rows as tuples, COPY on PostgreSQL). All of it runs on the
+through ``storage.bulk_writes`` (rows as tuples, COPY on PostgreSQL). All of it runs on the
 session's connection, inside the caller's transaction.
 """
 from __future__ import annotations
@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 from ..models import Activity, Order, OrderItem, StatusChange, Store, Tracking, UpdateReceipt
 from ..schemas.fields import _CONTROL
 from ..security.factors import FactorHasher, normalise_email
-from .batch_reads import KeyedRead, Pending
-from .bulk_sql import delete_rows, insert_rows, update_rows
+from ..storage.keyed_reads import KeyedRead, Pending
+from ..storage.bulk_writes import delete_rows, insert_rows, update_rows
 
 _ORDERS = Order.__table__
 _ITEMS = OrderItem.__table__
@@ -69,7 +69,7 @@ class SnapshotWriter:
         self.activity: list[dict] = []
 
     def send_load(self, keys: set[str]) -> Pending:
-        """Start reading the stored orders named by *keys* (see ``batch_reads.ahead``)."""
+        """Start reading the stored orders named by *keys* (see ``storage.keyed_reads.ahead``)."""
         return _STORED_ORDERS.send(self.session, keys, self.store_id)
 
     def load(self, keys: set[str], early: Pending | None = None,

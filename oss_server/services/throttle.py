@@ -6,7 +6,7 @@ delay confirms nothing about whether an account exists.
 
 Every attempt is counted as a failure *before* its secret is checked (:func:`begin_attempt`),
 in one transaction that holds the counters from the check of the wait to the count:
-``BEGIN IMMEDIATE`` on SQLite, row locks on PostgreSQL (see :mod:`.locking`). A burst of
+``BEGIN IMMEDIATE`` on SQLite, row locks on PostgreSQL (see :mod:`..storage.locking`). A burst of
 concurrent attempts therefore gets no more checks than the same attempts one after the
 other. An attempt that then succeeds settles its count (:func:`succeeded`).
 """
@@ -27,7 +27,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
 from ..models import LoginThrottle, utcnow
-from .locking import write_locked
+from ..storage.locking import write_locked
 
 
 @dataclass(frozen=True)

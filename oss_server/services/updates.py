@@ -15,7 +15,7 @@ from ..schemas.fields import flatten_errors
 from ..schemas.screening import screen
 from ..schemas.update_check import fast_load
 from ..schemas.updates import UpdateIn
-from .batch_reads import KeyedRead, Pending, ahead, overlaps
+from ..storage.keyed_reads import KeyedRead, Pending, ahead, overlaps
 from .orders import order_key
 from .snapshot_writer import SnapshotWriter, ordering_key
 

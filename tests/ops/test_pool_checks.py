@@ -6,7 +6,7 @@ import time
 import pytest
 from sqlalchemy import create_engine, text
 
-from oss_server import pool_checks
+from oss_server.storage import pool_checks
 from oss_server.extensions import db
 
 APP_NAME = "oss-pool-check-test"

@@ -6,7 +6,7 @@ from sqlalchemy import insert, select, text
 from sqlalchemy.exc import IntegrityError
 
 from oss_server.models import Activity, Order, UpdateReceipt
-from oss_server.services.bulk_sql import delete_rows, insert_rows, one_of, update_rows
+from oss_server.storage.bulk_writes import delete_rows, insert_rows, one_of, update_rows
 
 WHEN = datetime(2026, 3, 1, 9, 30, 15, 250000, tzinfo=timezone(timedelta(hours=-5)))
 

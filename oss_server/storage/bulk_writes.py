@@ -32,7 +32,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from .batch_reads import padded
+from .keyed_reads import padded
 
 __all__ = ["delete_rows", "insert_rows", "one_of", "update_rows"]
 

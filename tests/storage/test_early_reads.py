@@ -2,7 +2,7 @@
 from datetime import datetime, timezone
 
 from oss_server.models import UpdateReceipt
-from oss_server.services.bulk_sql import insert_rows
+from oss_server.storage.bulk_writes import insert_rows
 from oss_server.services.updates import _RECEIVED, _named, _seen_ids
 
 

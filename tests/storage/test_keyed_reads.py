@@ -6,8 +6,8 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
 from oss_server.models import Order, OrderItem, UpdateReceipt
-from oss_server.services.batch_reads import KeyedRead, _sql, ahead
-from oss_server.services.bulk_sql import insert_rows
+from oss_server.storage.keyed_reads import KeyedRead, ahead
+from oss_server.storage.bulk_writes import insert_rows
 from oss_server.services.snapshot_writer import SnapshotWriter
 
 WHEN = datetime(2026, 3, 1, 9, 30, 15, 250000, tzinfo=timezone(timedelta(hours=-5)))
@@ -120,7 +120,7 @@ def test_a_unique_key_read_probes_the_index_in_a_plan_made_without_statistics(
         pytest.skip("plans kept by prepared statements are PostgreSQL's")
     store = make_store()
     _receipts(session, store, [f"u{i}" for i in range(3000)])
-    sql = _sql(_RECEIPTS, session.connection().dialect, 1)
+    sql = _RECEIPTS.statement_text(session.connection().dialect)
     numbered = sql.replace("%s", "$1", 1).replace("%s", "$2", 1)
     session.execute(text("SET LOCAL plan_cache_mode = force_generic_plan"))
     session.execute(text(f"PREPARE keyed_probe(text[], int) AS {numbered}"))

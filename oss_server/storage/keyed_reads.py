@@ -46,6 +46,10 @@ class KeyedRead:
         # that lead with store_id (orders), where a probe could take the wrong one.
         self.replan = replan
 
+    def statement_text(self, dialect: Dialect, markers: int = 1) -> str:
+        """The driver's SQL of this read on *dialect*, for *markers* keys (SQLite)."""
+        return _sql(self, dialect, markers)
+
     def all(self, session: Session, values, store_id: int | None = None) -> list[tuple]:
         """Return the rows (tuples of *columns*) whose key is one of *values*."""
         return self.send(session, values, store_id).rows()

@@ -7,7 +7,7 @@ restart, a failover or a network device in between. So a connection is pinged on
 ``IDLE_PING_S`` idle. A failed ping raises ``DisconnectionError``: the pool then drops
 that connection and checks out another, so no request sees it. A connection that dies
 while in use fails its request (a 503 the client retries): through Core, SQLAlchemy then
-renews the whole pool; on the driver's cursor (``services/fixed_reads.core_errors``) that
+renews the whole pool; on the driver's cursor (``storage/fixed_reads.core_errors``) that
 connection is invalidated and replaced.
 """
 from __future__ import annotations
