@@ -8,37 +8,11 @@ from typing import NamedTuple
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from ..models import Order
 from ..security.factors import matches, verifier_hashes
-from ..storage.fixed_reads import driver_execute, driver_mark
+from ..storage.lookups import order_candidates, remember_locale
 from .limits import Locked, LookupLimiter
 from .lookup_stats import record_lookup
 from .orders import order_key
-
-_orders = Order.__table__
-# A lookup only needs the candidates' ids, keys and factor hashes: integers and strings,
-# which the drivers hand over as Core would, so the read runs on the driver's cursor.
-_SELECT = ("SELECT id, order_key, zip_hash, email_hash, phone_hash, shopper_locale"
-           f" FROM {_orders.name} WHERE store_id = {{0}} AND ")
-# Each number on its own index: the order number on the unique (store_id, order_key), the
-# cart number on (store_id, cart_key). As one `order_key = ? OR cart_key = ?`, SQLite
-# without statistics (a database nobody ran ANALYZE on: every new install) chose the
-# (store_id, updated_at) index and read all the store's orders under the limiter's write
-# lock, so lookups slowed with the store's size. Two branches leave SQLite no other plan
-# (PostgreSQL's, see docs/performance.md). The second skips the order the first found:
-# no row comes twice.
-_CANDIDATES = (_SELECT + "order_key = {0} UNION ALL "
-               + _SELECT + "cart_key = {0} AND order_key <> {0}")
-_REMEMBER_LOCALE = f"UPDATE {_orders.name} SET shopper_locale = {{0}} WHERE id = {{0}}"
-
-
-class _Candidate(NamedTuple):
-    id: int
-    order_key: str
-    zip_hash: str | None
-    email_hash: str | None
-    phone_hash: str | None
-    shopper_locale: str | None
 
 
 class FoundOrder(NamedTuple):
@@ -60,10 +34,7 @@ def lookup_order(db: Session | Connection, store, number: str, verifier: str,
     key = order_key(number)
     typed = verifier_hashes(factor_key, verifier)
     conn = db if isinstance(db, Connection) else db.connection()
-    sql = _CANDIDATES.format(driver_mark(conn.dialect))
-    candidates = [_Candidate._make(row)
-                  for row in driver_execute(conn, sql, [store.id, key, store.id, key, key],
-                                             fetch=True)]
+    candidates = order_candidates(conn, store.id, key)
     # The order manager's own number wins over a cart number that happens to equal it.
     candidates.sort(key=lambda order: order.order_key != key)
     found = None
@@ -113,8 +84,7 @@ def guarded_lookup(session: Session, limiter: LookupLimiter, store, number: str,
         order = lookup_order(conn, store, number, verifier, factor_key)
         record_lookup(conn, store, today, "found" if order is not None else "not_found")
         if order is not None and locale and order.shopper_locale != locale:
-            driver_execute(conn, _REMEMBER_LOCALE.format(driver_mark(conn.dialect)),
-                           [locale[:8], order.id])
+            remember_locale(conn, order.id, locale)
         return order
 
     try:

@@ -10,8 +10,10 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from oss_server.services.limits import (DatabaseCounters, Limit, LookupLimiter, Locked,
-                                        RedisCounters, ip_bucket, parse_limits, retry_after)
+from oss_server.services.limits import LookupLimiter
+from oss_server.services.lockout import Limit, Locked, ip_bucket, parse_limits, retry_after
+from oss_server.storage.lookup_counters import DatabaseCounters
+from oss_server.storage.redis_counters import RedisCounters
 
 
 def test_parse_flask_limiter_notation():
