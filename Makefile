@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
-.PHONY: run test test-postgres test-client-portable install install-test browser-deps bench clean
+.PHONY: run test test-postgres test-client-portable install install-test browser-deps bench lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +55,11 @@ test-postgres: install-test browser-deps
 # The client's suite again with fcntl, termios, pwd and grp unavailable, as on Windows.
 test-client-portable: install-test
 	SEOM_NO_POSIX=1 $(BIN)/python -m pytest -p tests.client.noposix tests/client $(PYTEST_ARGS)
+
+# Style, likely bugs and types: settings in pyproject.toml ([tool.ruff], [tool.mypy]).
+lint: install-test
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 bench: install-test
 	$(BIN)/python -m benchmarks $(BENCH_ARGS)

@@ -154,8 +154,9 @@ def _rows(results: dict, args) -> list[dict]:
             page = served["status_page"]
             if page["measured"]:
                 met = page["rps"] / hello >= 0.5
-                rows.append(R(f"{label}: status page GET", page["rps"], "req/s", page["rps"] / hello,
-                              "≥ 50 % of hello", met, note="" if met else ceiling))
+                rows.append(R(f"{label}: status page GET", page["rps"], "req/s",
+                              page["rps"] / hello, "≥ 50 % of hello", met,
+                              note="" if met else ceiling))
                 rows.append(R(f"{label}: status page p99 (16 conn)", page["p99_ms"], "ms",
                               target="≤ 25 ms", ok=(page["p99_ms"] or 1e9) <= 25))
             repeat = served.get("status_page_repeat")
@@ -220,7 +221,8 @@ def _rows(results: dict, args) -> list[dict]:
             rows.append(R("client: fires through the bridge, 8 callers", via["bridge_per_s"],
                           "fires/s", via["ratio"], "≥ 50 % of local", via["ratio"] >= 0.5,
                           note=f"local {via['local_per_s']:,.0f}/s in the same run; CPU per "
-                               f"update {via['bridge_cpu_ms']:.2f} vs {via['local_cpu_ms']:.2f} ms"))
+                               f"update {via['bridge_cpu_ms']:.2f} vs "
+                               f"{via['local_cpu_ms']:.2f} ms"))
             for name, drain in (("client: drain to the OSS (2 workers)", cl["drain"]),
                                 ("client: drain to a stub receiver", cl["drain_stub"])):
                 rows.append(R(name, drain["updates_per_s"], "updates/s", target="≥ 5,000/s",
@@ -261,7 +263,8 @@ def main(argv=None) -> int:
     print()
     report.print_table(rows)
     path = report.write_json(results)
-    print(f"\n{results['meta']['seconds']:.0f} s; load average {results['meta']['loadavg_start'][0]:.1f}"
+    meta = results["meta"]
+    print(f"\n{meta['seconds']:.0f} s; load average {meta['loadavg_start'][0]:.1f}"
           f" at start; JSON: {path.relative_to(path.parent.parent.parent)}")
     return 0
 

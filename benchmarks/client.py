@@ -15,7 +15,6 @@ from .client_enqueue import enqueue_rate, raw_rate
 from .servers import REPO, rss_mb
 from .workload import update
 
-
 ENQUEUE_ROUNDS = 6
 
 

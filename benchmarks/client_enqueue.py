@@ -50,7 +50,7 @@ def enqueue_rate(directory, count):
 def main():
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 2000
     raws, ourss = [], []
-    for round_ in range(3):  # interleaved, best of three: the disk's mood varies
+    for _round in range(3):  # interleaved, best of three: the disk's mood varies
         with tempfile.TemporaryDirectory() as tmp:
             raws.append(raw_rate(Path(tmp) / "raw.sqlite", count))
             ourss.append(enqueue_rate(tmp, count))

@@ -88,8 +88,8 @@ def _rows(store_id: int, serial: int, factor_key: str, ids: dict[str, int]) -> d
     ids["tracking_numbers"] += 1
     previous = None
     for step, label in enumerate(ORDER_LABELS):
-        history.append((ids["status_changes"] + step, order_id, None, previous, label, "Order Change Status",
-                        _stamp(when - timedelta(hours=5 - step))))
+        history.append((ids["status_changes"] + step, order_id, None, previous, label,
+                        "Order Change Status", _stamp(when - timedelta(hours=5 - step))))
         previous = label
     ids["status_changes"] += len(ORDER_LABELS)
     return {"orders": [order], "order_items": items, "tracking_numbers": tracking,

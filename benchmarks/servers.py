@@ -51,7 +51,8 @@ class Gunicorn:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn {self.app_path} exited with {self.process.returncode}")
+                raise RuntimeError(
+                    f"gunicorn {self.app_path} exited with {self.process.returncode}")
             try:
                 requests.get(self.url + self.probe, timeout=10)
                 return

@@ -6,8 +6,8 @@ import logging
 from flask import Flask
 
 from . import config as config_module
-from .resources import resource_dir
 from .cookie_sessions import SignedCookieSessions
+from .resources import resource_dir
 
 __all__ = ["create_app"]
 

@@ -38,7 +38,7 @@ class SignedCookieSessions(SecureCookieSessionInterface):
             return
         super().save_session(app, session, response)
 
-    @lru_cache(maxsize=8)
+    @lru_cache(maxsize=8)  # noqa: B019  (one interface per app, kept as long as the app)
     def _serializer(self, secret_key, fallbacks: tuple) -> URLSafeTimedSerializer:
         # itsdangerous signs with the last key and also accepts the earlier ones.
         return URLSafeTimedSerializer(

@@ -118,7 +118,8 @@ def register_error_handlers(app: Flask) -> None:
         log.info("database refused a value: %s", type(exc.orig).__name__ if exc.orig else exc)
         if not wants_json():
             return "The request holds a value that cannot be stored.", 400
-        return error_response(400, "bad_request", "The request holds a value that cannot be stored.")
+        return error_response(400, "bad_request",
+                              "The request holds a value that cannot be stored.")
 
     @app.errorhandler(RedisConnectionError)
     @app.errorhandler(RedisTimeoutError)
@@ -142,11 +143,13 @@ def register_error_handlers(app: Flask) -> None:
         code = _HTTP_CODES.get(exc.code or 500, "error")
         retry = _limit_wait(app) if exc.code == 429 else None
         response = error_response(exc.code or 500, code, exc.description or code, retry)
-        if exc.code == 429 and getattr(exc, "retry_after", None):
-            response.headers["Retry-After"] = str(int(exc.retry_after))
-        if exc.code == 405 and getattr(exc, "valid_methods", None):
+        retry_after = getattr(exc, "retry_after", None)
+        if exc.code == 429 and retry_after:
+            response.headers["Retry-After"] = str(int(retry_after))
+        valid_methods = getattr(exc, "valid_methods", None)
+        if exc.code == 405 and valid_methods:
             # RFC 9110: a 405 lists the methods the resource does support.
-            response.headers["Allow"] = ", ".join(exc.valid_methods)
+            response.headers["Allow"] = ", ".join(valid_methods)
         return response
 
     @app.errorhandler(Exception)

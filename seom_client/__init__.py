@@ -10,7 +10,11 @@ from ._version import __version__
 from .client import Client, FireResult
 from .config import Config
 from .errors import (
-    ConfigError, ControllerLockedError, EventError, QueueError, SeomClientError,
+    ConfigError,
+    ControllerLockedError,
+    EventError,
+    QueueError,
+    SeomClientError,
     UpdateError,
 )
 from .events import STANDARD_EVENTS, EventRule, check_table

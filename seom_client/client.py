@@ -12,8 +12,7 @@ from . import memory
 from .config import Config
 from .controller import Controller, controller_running
 from .errors import ControllerLockedError, EventError, SeomClientError, UpdateError
-from .events import (CHANGE_STATUS_EVENTS, STANDARD_EVENTS, adopt_labels, apply_event,
-                     validate_label)
+from .events import CHANGE_STATUS_EVENTS, STANDARD_EVENTS, adopt_labels, apply_event, validate_label
 from .queue import Queue
 from .updates import check_update, now_rfc3339
 
@@ -53,9 +52,9 @@ class Client:
         self.queue = Queue(config.resolved_queue_path(), memory_days=config.memory_days)
         self._session = session
         self._rand = rand
-        self._controller = None
-        self._thread = None
-        self._stop = None
+        self._controller: Controller | None = None
+        self._thread: threading.Thread | None = None
+        self._stop: threading.Event | None = None
 
     def __enter__(self):
         return self
@@ -248,13 +247,14 @@ class Client:
 
     def stop(self, timeout=30.0):
         """Stop the controller thread after its current batch and release the lock."""
-        if not self._thread:
+        thread, stop, controller = self._thread, self._stop, self._controller
+        if thread is None or stop is None or controller is None:
             return
-        self._stop.set()
-        self._controller.wake.set()
-        self._thread.join(timeout)
-        if not self._thread.is_alive():
-            self._controller.release()
+        stop.set()
+        controller.wake.set()
+        thread.join(timeout)
+        if not thread.is_alive():
+            controller.release()
             self._thread = self._controller = None
 
     def flush(self, timeout=30.0):
@@ -263,7 +263,8 @@ class Client:
         Without a running controller anywhere, drain in the calling thread instead.
         """
         deadline = time.monotonic() + (timeout if timeout is not None else float("inf"))
-        if not (self._thread and self._thread.is_alive()) and not controller_running(self.queue.path):
+        running_here = bool(self._thread and self._thread.is_alive())
+        if not running_here and not controller_running(self.queue.path):
             controller = self.controller()
             try:
                 controller.acquire()

@@ -88,7 +88,8 @@ def _check_url(url: str | None) -> None:
     """Raise ConfigError unless url is an http(s) URL with a host."""
     parts = urlsplit(url or "")
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ConfigError(f"the URL must start with http:// or https:// and name a host, got {url!r}")
+        raise ConfigError(
+            f"the URL must start with http:// or https:// and name a host, got {url!r}")
 
 
 @dataclass
@@ -165,7 +166,8 @@ class Config:
             labels = [str(x) for x in data.get("labels", [])]
             for label in labels:
                 validate_label(label)
-            events = {name: rule_from_dict(name, row) for name, row in data.get("events", {}).items()}
+            events = {name: rule_from_dict(name, row)
+                      for name, row in data.get("events", {}).items()}
         except (EventError, TypeError, AttributeError) as exc:
             raise ConfigError(f"bad labels or events in config: {exc}") from None
         settings = dict(TUNABLES)
@@ -208,7 +210,7 @@ class Config:
         if self.workstation:
             return {"bridge_url": self.bridge_url, "bridge_token": self.bridge_token,
                     "timeout_s": self.settings["timeout_s"]}
-        data = {"url": self.url, "api_key": self.api_key,
+        data: dict[str, Any] = {"url": self.url, "api_key": self.api_key,
                 "signing_secret": self.signing_secret, "generic_cart": self.generic_cart,
                 "queue_path": self.queue_path, "use_status_updates": self.use_status_updates,
                 "bridge_token": self.bridge_token}

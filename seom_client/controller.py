@@ -22,17 +22,17 @@ import os
 import random
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Any
 
 import requests
 
 from . import lease
 from .errors import ControllerLockedError
 from .queue import MAX_BODY, Queue, now_rfc3339
-from .sender import (DEAD, DELIVER, PAUSE, RETRY, SPLIT, backoff_delay, build_body, classify,
-                     post)
+from .sender import DEAD, DELIVER, PAUSE, RETRY, SPLIT, backoff_delay, build_body, classify, post
 
 if TYPE_CHECKING:
     from .config import Config
@@ -237,7 +237,7 @@ class Controller:
         elif verdict.action == SPLIT and len(batch) == 1:
             # Too large on its own (413), or refused as malformed (400/422): it cannot succeed
             # as it is. It waits in the dead-letter list with the receiver's answer.
-            errors = {"request": [verdict.reason]}
+            errors: dict[str, Any] = {"request": [verdict.reason]}
             if verdict.body not in (None, ""):
                 errors["receiver_body"] = verdict.body
             self.queue.settle(dead={ids[0]: errors}, error=verdict.reason,

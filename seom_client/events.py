@@ -173,7 +173,7 @@ def check_table(labels, events):
     for name in STANDARD_EVENTS:
         if name not in events:
             warnings.append(f"{name}: missing from the event table (it will change nothing)")
-    seen = {"order": {}, "item": {}}
+    seen: dict[str, dict[str, list[str]]] = {"order": {}, "item": {}}
     for name in STANDARD_EVENTS:
         rule = events.get(name)
         if rule is None:

@@ -67,14 +67,14 @@ def is_live(record: dict[str, Any] | None, now: float | None = None) -> bool:
         return False
 
 
-def holder_gone(record: dict[str, Any]) -> bool:
+def holder_gone(record: dict[str, Any] | None) -> bool:
     """Return True when the holder ran on this host and its process no longer exists.
 
     Lets a restarted controller take over at once instead of waiting out the lease. Only
     where signal 0 probes a process (POSIX); on Windows os.kill would end the process, so
     there the lease simply expires. A reused pid reads as alive: the safe direction.
     """
-    if os.name != "posix" or record.get("host") != socket.gethostname():
+    if not record or os.name != "posix" or record.get("host") != socket.gethostname():
         return False
     try:
         pid = int(record.get("pid", 0))
@@ -178,7 +178,7 @@ class Lease:
             except ValueError:
                 holder = None
             now = time.time()
-            ours = bool(holder) and holder.get("owner") == self.owner
+            ours = holder is not None and holder.get("owner") == self.owner
             live = is_live(holder, now) and not holder_gone(holder)
             if not ours and (not take or live):
                 conn.execute("ROLLBACK")

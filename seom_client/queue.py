@@ -251,7 +251,8 @@ class Queue:
                 "  AND p.id < u.id AND p.state != 'dead' AND p.next_attempt_at > 0 "
                 "  AND p.next_attempt_at > ?) "
                 "ORDER BY id LIMIT ?", (now, now, max_updates)).fetchall()
-        batch, total = [], ENVELOPE
+        batch: list[Record] = []
+        total = ENVELOPE
         for row in rows:
             record = Record(*row)
             if batch and total + record.size + 1 > max_bytes:

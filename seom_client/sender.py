@@ -1,4 +1,4 @@
-"""Sending one batch: request body, signing, the POST, and the one function that classifies the answer."""
+"""Sending one batch: request body, signing, the POST, and the one classifier of the answer."""
 
 from __future__ import annotations
 
@@ -6,9 +6,10 @@ import hashlib
 import hmac
 import random
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
-from typing import Any, Callable, Sequence
+from typing import Any
 from urllib.parse import urlsplit
 
 import requests
@@ -79,7 +80,7 @@ def post(session: requests.Session, config: Any,
 
 def backoff_delay(attempt: int, base: float, cap: float,
                   rand: Callable[[], float] = random.random) -> float:
-    """Return a capped exponential backoff with full jitter: uniform(0, min(cap, base*2**attempt))."""
+    """Return a capped exponential backoff, full jitter: uniform(0, min(cap, base*2**attempt))."""
     return rand() * min(cap, base * (2 ** min(attempt, 32)))
 
 
@@ -169,14 +170,14 @@ def classify(response: requests.Response | BaseException,
         by_id = {r["update_id"]: r for r in results if isinstance(r, dict) and "update_id" in r}
     except (ValueError, KeyError, TypeError):
         return Verdict(RETRY, "HTTP 200 with an unreadable body", status)
-    records = {}
+    records: dict[str, tuple[str, Any]] = {}
     for uid in update_ids:
         result = by_id.get(uid)
         outcome = result.get("result") if result else None
         if outcome in DONE_RESULTS:
             records[uid] = (DELIVER, None)
         elif outcome == "rejected":
-            records[uid] = (DEAD, result.get("errors") or {"update": ["rejected"]})
+            records[uid] = (DEAD, (result or {}).get("errors") or {"update": ["rejected"]})
         else:
             records[uid] = (RETRY, None)  # missing or unknown result: ask again later
     return Verdict(DELIVER, "", status, records=records)

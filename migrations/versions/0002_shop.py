@@ -3,9 +3,8 @@
 Revision ID: 0002_shop
 Revises: 0001_initial
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = "0002_shop"
 down_revision = "0001_initial"

@@ -3,9 +3,8 @@
 Revision ID: 0003_portal
 Revises: 0002_shop
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = "0003_portal"
 down_revision = "0002_shop"

@@ -3,9 +3,8 @@
 Revision ID: 0004_outbox
 Revises: 0003_portal
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = "0004_outbox"
 down_revision = "0003_portal"

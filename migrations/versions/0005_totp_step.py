@@ -3,9 +3,8 @@
 Revision ID: 0005_totp_step
 Revises: 0004_outbox
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = "0005_totp_step"
 down_revision = "0004_outbox"

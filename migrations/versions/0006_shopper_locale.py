@@ -3,9 +3,8 @@
 Revision ID: 0006_shopper_locale
 Revises: 0005_totp_step
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = "0006_shopper_locale"
 down_revision = "0005_totp_step"

@@ -3,9 +3,8 @@
 Revision ID: 0007_portal_sessions
 Revises: 0006_shopper_locale
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = "0007_portal_sessions"
 down_revision = "0006_shopper_locale"

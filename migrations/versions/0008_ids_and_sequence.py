@@ -9,9 +9,8 @@ order; PostgreSQL sequences never go back. SQLite can only gain AUTOINCREMENT by
 rebuilding the table. The client's ``sequence`` counter may run to 2^63 - 1 (a
 millisecond clock), so its column becomes BIGINT.
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = "0008_ids_and_sequence"
 down_revision = "0007_portal_sessions"

@@ -6,9 +6,8 @@ Revises: 0011_api_refusals
 Labels worded per language and their tracker stages live in the store's label map
 (JSON), which needs no new column.
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = "0010_shopper_wording"
 down_revision = "0011_api_refusals"

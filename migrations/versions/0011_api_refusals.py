@@ -3,9 +3,8 @@
 Revision ID: 0011_api_refusals
 Revises: 0008_ids_and_sequence
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = "0011_api_refusals"
 down_revision = "0008_ids_and_sequence"

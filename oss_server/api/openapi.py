@@ -1,6 +1,8 @@
 """``GET /api/v1/openapi.json``: the OpenAPI 3 document, built from the same schemas."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import current_app, jsonify
@@ -12,7 +14,7 @@ from ..schemas.updates import UpdateIn
 from .blueprint import bp
 
 # Extra operations (e.g. the shopper JSON lookup) add themselves here when registered.
-EXTRA_PATHS: list[callable] = []
+EXTRA_PATHS: list[Callable[[APISpec], None]] = []
 
 
 def _errors(*statuses: int) -> dict:
@@ -35,7 +37,7 @@ def build_spec(server_url: str = "/") -> dict:
     spec.components.schema("Order", schema=OrderOut)
     spec.components.schema("Error", schema=ErrorOut)
     spec.components.schema("Store", schema=StoreOut)
-    secured = [{"apiKey": []}]
+    secured: list[dict[str, list[str]]] = [{"apiKey": []}]
     number = {"name": "order_number", "in": "path", "required": True, "schema": {"type": "string"}}
     spec.path(path="/api/v1/updates", operations={"post": {
         "summary": "Send a batch of order status updates (1–500, at most 1 MiB)",

@@ -5,8 +5,8 @@ from ..errors import NotFound
 from ..extensions import db
 from ..schemas.orders import OrderOut
 from ..services.orders import delete_order, get_order
-from .blueprint import bp
 from .auth import authenticated_store
+from .blueprint import bp
 
 _order_out = OrderOut()
 

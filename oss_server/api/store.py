@@ -13,8 +13,8 @@ from flask import current_app, jsonify
 from ..extensions import db
 from ..schemas.store import StoreOut
 from ..services.accounts import subscription_state
-from .blueprint import bp
 from .auth import authenticated_store
+from .blueprint import bp
 
 _store_out = StoreOut()
 

@@ -4,17 +4,16 @@ from __future__ import annotations
 from flask import current_app, jsonify, request
 from sqlalchemy.exc import IntegrityError
 
-from ..errors import (BadRequest, InvalidSignature, OSSError, PayloadTooLarge,
-                      SubscriptionExpired)
+from ..errors import BadRequest, InvalidSignature, OSSError, PayloadTooLarge, SubscriptionExpired
 from ..extensions import db, limiter
 from ..mail.outbox import StatusLinks
 from ..ops.metrics import count_updates
 from ..security import signatures
 from ..services import activity_log, refusals
 from ..services.updates import apply_updates
+from .auth import authenticated_store, key_id_for_limits
 from .blueprint import bp
 from .jsonbody import parse_body, read_raw_body
-from .auth import authenticated_store, key_id_for_limits
 
 
 def _api_limit() -> str:
@@ -23,7 +22,8 @@ def _api_limit() -> str:
 
 def read_updates(body: object) -> list:
     """Return the ``updates`` list of an envelope; 400/413 when malformed or too large."""
-    if not isinstance(body, dict) or set(body) != {"updates"} or not isinstance(body["updates"], list):
+    if (not isinstance(body, dict) or set(body) != {"updates"}
+            or not isinstance(body["updates"], list)):
         raise BadRequest('The body must be {"updates": [UPDATE, …]} and nothing else.')
     updates = body["updates"]
     if not updates:

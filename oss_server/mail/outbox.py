@@ -14,10 +14,17 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from ..models import Order, Store
-from ..schemas.fields import is_row_id
+from ..models.base import rows_changed
 from ..models.outbox import (
-    FAILED, KINDS, PASSWORD_RESET, PENDING, SENT, SHOPPER_STATUS, OutboxEmail,
+    FAILED,
+    KINDS,
+    PASSWORD_RESET,
+    PENDING,
+    SENT,
+    SHOPPER_STATUS,
+    OutboxEmail,
 )
+from ..schemas.fields import is_row_id
 from ..services.tokens import make_status_token
 from .status_email import compose_status_email, shopper_locale
 
@@ -121,11 +128,11 @@ def _queue_one(session: Session, store: Store, notice, links: StatusLinks) -> in
 
 
 def forget_shopper_recipients(session: Session, store_id: int) -> int:
-    """Drop a store's shopper emails, queued or sent: their addresses must not outlive the setting."""
+    """Drop a store's shopper emails, queued or sent: no address outlives the setting."""
     result = session.execute(delete(OutboxEmail).where(
         OutboxEmail.store_id == store_id, OutboxEmail.kind == SHOPPER_STATUS)
         .execution_options(synchronize_session=False))
-    return result.rowcount or 0
+    return rows_changed(result)
 
 
 def failed_notifications(session: Session, store: Store, limit: int = 50) -> list[dict]:
@@ -157,7 +164,7 @@ def retry_notification(session: Session, store: Store, outbox_id: int,
         .values(state=PENDING, attempts=0, next_attempt_at=now, last_error=None)
         .execution_options(synchronize_session=False))
     session.flush()
-    return bool(result.rowcount)
+    return bool(rows_changed(result))
 
 
 def purge_outbox(session: Session, now: datetime, keep_days: int) -> int:
@@ -166,4 +173,4 @@ def purge_outbox(session: Session, now: datetime, keep_days: int) -> int:
     result = session.execute(delete(OutboxEmail).where(
         OutboxEmail.state.in_((SENT, FAILED)), OutboxEmail.created_at < cutoff)
         .execution_options(synchronize_session=False))
-    return result.rowcount or 0
+    return rows_changed(result)

@@ -4,7 +4,8 @@ from __future__ import annotations
 import logging
 import signal
 
-from .sender import PassResult, SenderSettings, send_pending, watch as watch_outbox
+from .sender import PassResult, SenderSettings, send_pending
+from .sender import watch as watch_outbox
 from .transport import FileTransport, transport_from_config
 
 log = logging.getLogger(__name__)

@@ -29,6 +29,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from ..models import utcnow
+from ..models.base import rows_changed
 from ..models.outbox import CLAIMED, FAILED, PENDING, SENT, OutboxEmail
 from .transport import DeliveryError, classify
 
@@ -106,7 +107,8 @@ def _due(now: datetime):
                and_(OutboxEmail.state == CLAIMED, OutboxEmail.claimed_until <= now))
 
 
-def claim_due(session: Session, settings: SenderSettings, now: datetime) -> tuple[str, list[OutboxEmail]]:
+def claim_due(session: Session, settings: SenderSettings,
+              now: datetime) -> tuple[str, list[OutboxEmail]]:
     """Claim up to a batch of due rows for this sender; commit; return (token, rows)."""
     token = secrets.token_hex(16)
     # A row whose sender died too often (a message that crashes it, say) stops here.
@@ -143,7 +145,7 @@ def _finish(session: Session, row_id: int, token: str, **values) -> bool:
         .values(claim_token=None, claimed_until=None, **values)
         .execution_options(synchronize_session=False))
     session.commit()
-    return bool(result.rowcount)
+    return bool(rows_changed(result))
 
 
 def _redacted(error: DeliveryError, recipient: str) -> str:
@@ -170,7 +172,8 @@ def _record_failure(session, row, token, error: DeliveryError, settings, now, re
     result.errors.append(message)
 
 
-def send_batch(session: Session, transport, settings: SenderSettings, clock=utcnow) -> PassResult | None:
+def send_batch(session: Session, transport, settings: SenderSettings,
+               clock=utcnow) -> PassResult | None:
     """Claim and send one batch; None when nothing was due."""
     token, rows = claim_due(session, settings, clock())
     if not rows:

@@ -100,7 +100,8 @@ def compose_status_email(store: Store, order: Order, update: dict, *, status_url
         "shipped": shipped, "needed": needed,
         "tracking": tracking_links(store, snapshot.get("tracking") or []),
         "status_url": status_url, "link_days": link_days,
-        "accent": store.accent_color if _COLOUR.match(store.accent_color or "") else _DEFAULT_ACCENT,
+        "accent": (store.accent_color if _COLOUR.match(store.accent_color or "")
+                   else _DEFAULT_ACCENT),
         # Links from the store's settings pass the same gate as on its pages.
         "logo_url": safe_url(store.logo_url), "support_url": support_href(store.support_url),
         "support_email_href": mailto_href(store.support_email),

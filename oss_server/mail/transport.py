@@ -115,7 +115,8 @@ class SmtpTransport:
         s = self.settings
         context = ssl.create_default_context()
         if s.ssl:
-            conn = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=context)
+            conn: smtplib.SMTP = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout,
+                                                  context=context)
         else:
             conn = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
         try:

@@ -4,9 +4,9 @@ from .base import Base, utcnow
 from .lookups import LookupFailures, LookupStat
 from .orders import Order, OrderItem, StatusChange, Tracking
 from .outbox import OutboxEmail
+from .portal_logins import PortalSession
 from .receipts import Activity, UpdateReceipt
 from .refusals import ApiRefusal
-from .portal_logins import PortalSession
 from .throttle import LoginThrottle
 
 __all__ = [

@@ -1,7 +1,8 @@
 """Declarative base with a naming convention so migrations stay stable."""
 from datetime import datetime, timezone
+from typing import Any, cast
 
-from sqlalchemy import DateTime, MetaData, TypeDecorator
+from sqlalchemy import CursorResult, DateTime, MetaData, Result, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase
 
 NAMING_CONVENTION = {
@@ -37,3 +38,9 @@ def utcnow() -> datetime:
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def rows_changed(result: Result[Any]) -> int:
+    """Return how many rows an UPDATE or DELETE changed."""
+    # Session.execute is typed as returning a Result; a DML statement's is a CursorResult.
+    return cast("CursorResult[Any]", result).rowcount or 0

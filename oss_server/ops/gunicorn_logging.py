@@ -35,13 +35,18 @@ class JsonLogger(Logger):
         logging.logThreads = False
 
 
+class _MarkedHandler(logging.StreamHandler):
+    """The app's stderr handler, recognisable after a configuration reload."""
+
+    _oss_json = True
+
+
 def _app_logs_to_stderr(formatter: logging.Formatter) -> None:
     # The app's records (access lines, warnings) go to the root logger; setup runs again
     # on a configuration reload, so the handler is added once.
     root = logging.getLogger()
     if not any(getattr(handler, "_oss_json", False) for handler in root.handlers):
-        handler = logging.StreamHandler(sys.stderr)
-        handler._oss_json = True
+        handler = _MarkedHandler(sys.stderr)
         handler.setFormatter(formatter)
         root.addHandler(handler)
     root.setLevel(logging.INFO)

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import logging
 import re
-import time
 import secrets
+import time
 
 from flask import Flask, g, request
 
@@ -55,7 +55,8 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def _finish(response):
-        req = request._get_current_object()  # one context lookup, not one per field
+        # One context lookup, not one per field (a LocalProxy method the stubs omit).
+        req = request._get_current_object()  # type: ignore[attr-defined]
         rid = g.get("request_id") or new_request_id()
         response.headers["X-Request-ID"] = rid
         started = g.get("request_started")

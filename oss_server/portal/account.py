@@ -4,8 +4,17 @@ from __future__ import annotations
 import secrets
 from datetime import date
 
-from flask import (abort, current_app, flash, make_response, redirect, render_template,
-                   request, session, url_for)
+from flask import (
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import login_required
 
 from ..extensions import db

@@ -27,7 +27,7 @@ def _charts(store):
     today = datetime.now(timezone.utc).date()
     days = activity_log.day_range(today, CHART_DAYS)
     updates = activity_log.daily_update_counts(db.session, store, today, CHART_DAYS)
-    lookups = {name: {} for name in lookup_stats.OUTCOMES}
+    lookups: dict[str, dict] = {name: {} for name in lookup_stats.OUTCOMES}
     for row in lookup_stats.daily_lookup_stats(db.session, store, today, CHART_DAYS):
         for name in lookup_stats.OUTCOMES:
             lookups[name][row["day"]] = row[name]

@@ -14,8 +14,7 @@ from ..services.passwords import PasswordPolicyError
 from ..services.signup import Links, sign_up
 from .blueprint import bp
 from .forms import LoginForm, ResetForm, ResetRequestForm, SecondFactorForm, SignupForm
-from .login import (begin_second_factor, end_session, pending_merchant, safe_next,
-                      start_session)
+from .login import begin_second_factor, end_session, pending_merchant, safe_next, start_session
 
 
 def _refused(template: str, form, attempt: signin.Attempt, **context):
@@ -40,9 +39,9 @@ def signup():
         abort(404)
     form = SignupForm()
     if form.validate_on_submit():
-        wait = throttle.count_requests(
+        waits = throttle.count_requests(
             db.session, {throttle.signup_key(request.remote_addr): throttle.SIGNUP_PER_ADDRESS})
-        wait = max(wait.values())
+        wait = max(waits.values())
         if wait:
             minutes = max(1, (wait + 59) // 60)
             form.email.errors.append(

@@ -53,7 +53,7 @@ def stacked_chart(title: str, days: list[date],
     plot_h = HEIGHT - BOTTOM - TOP
     slot = (WIDTH - LEFT) / max(len(days), 1)
     for index, day in enumerate(days):
-        x, base = LEFT + index * slot + slot * 0.15, HEIGHT - BOTTOM
+        x, base = LEFT + index * slot + slot * 0.15, float(HEIGHT - BOTTOM)
         for name, css, counts in series:
             count = counts.get(day, 0)
             if count:

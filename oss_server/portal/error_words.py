@@ -24,7 +24,7 @@ _NUMBERED = {"items": "item", "tracking": "tracking"}
 
 
 def plain_field(path: str) -> str:
-    """Say which field an error concerns: ``order.items.0.qty_ordered`` → Item 1, quantity ordered."""
+    """Say which field an error concerns: ``order.items.0.qty_ordered`` → Item 1, quantity."""
     words: list[str] = []
     parts = [p for p in path.split(".") if p and p != "_schema"]
     index = 0

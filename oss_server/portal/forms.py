@@ -2,10 +2,26 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import (BooleanField, EmailField, HiddenField, IntegerField, PasswordField,
-                     SelectField, StringField, TextAreaField, URLField)
-from wtforms.validators import (DataRequired, EqualTo, Length, NoneOf, NumberRange, Optional,
-                                ValidationError)
+from wtforms import (
+    BooleanField,
+    EmailField,
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+    URLField,
+)
+from wtforms.validators import (
+    DataRequired,
+    EqualTo,
+    Length,
+    NoneOf,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 from ..security import urls
 from ..services.accounts import CARRIER_RULES_MAX_CHARS

@@ -5,9 +5,8 @@ from flask import flash, redirect, render_template, url_for
 from flask_login import login_required
 
 from ..extensions import db
-from ..services import label_usage
+from ..services import label_usage, standard_labels
 from ..services import labels as label_service
-from ..services import standard_labels
 from .blueprint import bp
 from .forms import LabelForm
 from .login import owned_store

@@ -3,8 +3,15 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from marshmallow import (RAISE, Schema, ValidationError, fields, validate, validates,
-                         validates_schema)
+from marshmallow import (
+    RAISE,
+    Schema,
+    ValidationError,
+    fields,
+    validate,
+    validates,
+    validates_schema,
+)
 
 from .fields import EMAIL_ERROR, StrictInt, Text, WholeMatch, is_single_address, text
 

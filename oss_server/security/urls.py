@@ -200,7 +200,8 @@ def _safe(kind: str, value: str, allow_local_http: bool) -> str | None:
             return parse_web_url(value, allow_local_http=allow_local_http)
         if kind == "support":
             return parse_support_link(value, allow_local_http=allow_local_http)
-        return "mailto:" + parse_email(value)
+        address = parse_email(value)
+        return "mailto:" + address if address else None
     except (UnsafeValue, TypeError):
         return None
 
@@ -222,10 +223,11 @@ def mailto_href(value: str | None) -> str | None:
 
 def tel_href(value: str | None) -> str | None:
     """Return ``tel:`` with a stored phone number's digits (and a leading +), or None."""
-    digits = re.sub(r"\D", "", value or "")
+    text = value or ""
+    digits = re.sub(r"\D", "", text)
     if not 3 <= len(digits) <= 20:
         return None
-    return "tel:" + ("+" if value.strip().startswith("+") else "") + digits
+    return "tel:" + ("+" if text.strip().startswith("+") else "") + digits
 
 
 def safe_colour(value: str | None) -> str | None:

@@ -11,6 +11,7 @@ Built-in formats are the table ``FORMATS``; a store extends it with ``carrier_ru
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -107,7 +108,7 @@ _USPS_ROUTING = re.compile(r"^420(?:\d{9}|\d{5})(?=\d{20,22}$)")
 class Format:
     carrier: str
     pattern: re.Pattern
-    check: object
+    check: Callable[[str], bool]
     # The number names its carrier by itself (fixed letters plus a check digit), so it may
     # be linked even when the update names a carrier we do not know (see link_for).
     self_identifying: bool = False
@@ -206,7 +207,8 @@ def _detect(code: str, store_rules: list[dict]) -> set[str]:
                      if f.pattern.fullmatch(code) and f.check(code)}
 
 
-def link_for(number: str, carrier: str | None, store_rules: list[dict] | None = None) -> TrackingLink:
+def link_for(number: str, carrier: str | None,
+             store_rules: list[dict] | None = None) -> TrackingLink:
     """Return the tracking link for *number*; *carrier* is the name the update sent."""
     shown = number.strip()
     code = compact(shown)

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-
 from collections.abc import Callable
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -12,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from ..mail.outbox import queue_email
 from ..models import Merchant, OutboxEmail
+from ..models.base import rows_changed
 from ..models.outbox import ACCOUNT_NOTICE, PASSWORD_RESET
 from . import portal_logins, signin, throttle
 from .accounts import AccountError, delete_merchant, get_merchant_by_email
@@ -31,12 +31,12 @@ def set_password(session: Session, merchant: Merchant, new_password: str) -> boo
     # One conditional update: of concurrent requests that read the same old hash, only one
     # changes the row; the others wait for its lock, then find the hash changed.
     # Sessions carry the version they were opened with; older ones stop being accepted.
-    changed = session.execute(
+    changed = rows_changed(session.execute(
         update(Merchant)
         .where(Merchant.id == merchant.id, Merchant.password_hash == merchant.password_hash)
         .values(password_hash=hash_password(new_password),
                 session_version=func.coalesce(Merchant.session_version, 1) + 1)
-        .execution_options(synchronize_session=False)).rowcount == 1
+        .execution_options(synchronize_session=False))) == 1
     session.expire(merchant, ["password_hash", "session_version"])
     if not changed:
         return False

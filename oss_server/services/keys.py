@@ -47,7 +47,10 @@ def derived_key(seed: str, purpose: str) -> str:
 
 def ensure_key(session: Session, store: Store, full_key: str, label: str) -> ApiKey:
     """Return the store's key *full_key*, created first if it does not exist yet."""
-    key_id, secret = parse_key(full_key)
+    parsed = parse_key(full_key)
+    if parsed is None:
+        raise ValueError("not an API key of the form oss_<id>_<secret>")
+    key_id, secret = parsed
     key = session.scalar(select(ApiKey).where(ApiKey.key_id == key_id))
     if key is None:
         key = ApiKey(store=store, key_id=key_id, secret_hash=_hash_secret(secret), label=label)

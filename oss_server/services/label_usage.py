@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import distinct, func, select, union
+from sqlalchemy import CompoundSelect, distinct, func, select, union
 from sqlalchemy.orm import Session
 
 from ..models import Order, OrderItem, StatusChange, Store
@@ -14,7 +15,7 @@ def received_labels(session: Session, store: Store) -> list[tuple[str, int]]:
     """Return every label the store received (orders, items, history) with how many orders
     carry it now at order level, sorted by label."""
     in_store = select(Order.id).where(Order.store_id == store.id).scalar_subquery()
-    names = union(
+    names: CompoundSelect[Any] = union(
         select(Order.status.label("name")).where(Order.store_id == store.id),
         select(OrderItem.status).where(OrderItem.order_id.in_(in_store),
                                        OrderItem.status.is_not(None)),
@@ -51,10 +52,10 @@ def label_uses(session: Session, store: Store) -> list[LabelUse]:
         .where(OrderItem.order_id.in_(in_store), OrderItem.status.is_not(None))
     carried = union(select(Order.status.label("name"), Order.id.label("order_id"))
                     .where(Order.store_id == store.id), item_rows).subquery()
-    orders = dict(session.execute(select(carried.c.name, func.count())
+    orders: dict[str, int] = dict(session.execute(select(carried.c.name, func.count())
                                   .group_by(carried.c.name)).all())
     items = item_rows.subquery()
-    item_orders = dict(session.execute(
+    item_orders: dict[str, int] = dict(session.execute(
         select(items.c.name, func.count(distinct(items.c.order_id))).group_by(items.c.name)).all())
     received = [label for label, _count in received_labels(session, store)]
     seen = {standard_label(label) or label for label in received}

@@ -17,6 +17,8 @@ other label is "processing".
 """
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.orm import Session
 
 from ..errors import BadRequest
@@ -104,7 +106,7 @@ def set_label_wording(session: Session, store: Store, label: str, text: str | No
     # A new dict, not an in-place edit: JSON columns only notice reassignment.
     mapping = {k: v for k, v in (store.label_map or {}).items() if k.casefold() != label.casefold()}
     if text is not None or hidden or texts or stage:
-        entry = {"text": text, "hidden": bool(hidden)}
+        entry: dict[str, Any] = {"text": text, "hidden": bool(hidden)}
         if texts:
             entry["texts"] = texts
         if stage:

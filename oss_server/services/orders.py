@@ -5,6 +5,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, selectinload
 
 from ..models import Order, OrderItem, StatusChange, Store, Tracking
+from ..models.base import rows_changed
 
 
 def order_key(number: str) -> str:
@@ -31,7 +32,7 @@ def delete_orders_where(session: Session, *criteria) -> int:
                         .execution_options(synchronize_session=False))
     result = session.execute(delete(Order).where(*criteria)
                              .execution_options(synchronize_session=False))
-    return result.rowcount or 0
+    return rows_changed(result)
 
 
 def delete_order(session: Session, store: Store, number: str) -> bool:

@@ -8,6 +8,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from ..models import ApiRefusal, Store, utcnow
+from ..models.base import rows_changed
 
 # The causes a merchant can act on, with the words the dashboard uses for them.
 CAUSES = {
@@ -55,4 +56,4 @@ def purge_refusals(session: Session, now: datetime, days: int = 30) -> int:
     """Delete tallies older than *days*; return how many rows went."""
     cutoff = now - timedelta(days=days)
     result = session.execute(delete(ApiRefusal).where(ApiRefusal.hour < cutoff))
-    return result.rowcount or 0
+    return rows_changed(result)

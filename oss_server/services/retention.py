@@ -7,6 +7,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from ..models import Activity, Order, Store, UpdateReceipt
+from ..models.base import rows_changed
 from .orders import delete_orders_where
 
 # Receipts must outlive the client's retry horizon, or a late retry would apply twice.
@@ -21,11 +22,11 @@ def purge(session: Session, now: datetime, receipt_days: int = MIN_RECEIPT_DAYS)
         cutoff = now - timedelta(days=store.retention_days)
         orders += delete_orders_where(session, Order.store_id == store.id,
                                       Order.updated_at < cutoff)
-    receipts = session.execute(
+    receipts = rows_changed(session.execute(
         delete(UpdateReceipt).where(UpdateReceipt.received_at < now - timedelta(days=receipt_days))
-    ).rowcount or 0
-    activity = session.execute(
+    ))
+    activity = rows_changed(session.execute(
         delete(Activity).where(Activity.received_at < now - timedelta(days=max(receipt_days, 30)))
-    ).rowcount or 0
+    ))
     session.flush()
     return {"orders": orders, "receipts": receipts, "activity": activity}

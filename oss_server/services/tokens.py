@@ -4,8 +4,9 @@ from __future__ import annotations
 import hmac
 import zlib
 from functools import lru_cache
+from typing import cast
 
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 from itsdangerous.encoding import base64_encode, int_to_bytes
 
 _SALT = "oss.status-page.v1"
@@ -35,7 +36,8 @@ class _TokenSigner:
     """
 
     def __init__(self, secret_key: str):
-        signer = _serializer(secret_key).make_signer()
+        # A timed serializer makes timestamp signers; its type says only Signer.
+        signer = cast(TimestampSigner, _serializer(secret_key).make_signer())
         self._sep = signer.sep
         self._timestamp = signer.get_timestamp
         self._keyed = hmac.new(signer.derive_key(), digestmod=signer.digest_method)

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ..models import Merchant
+from ..models.base import rows_changed
 
 RECOVERY_CODE_COUNT = 10
 ISSUER = "Order Status"
@@ -66,12 +67,12 @@ def _accept_step(session: Session, merchant: Merchant, step: int | None) -> bool
     # row (the others wait for its lock, then find the step taken).
     if step is None or step <= (merchant.totp_last_step or -1):
         return False
-    won = session.execute(
+    won = rows_changed(session.execute(
         update(Merchant)
         .where(Merchant.id == merchant.id,
                or_(Merchant.totp_last_step.is_(None), Merchant.totp_last_step < step))
         .values(totp_last_step=step)
-        .execution_options(synchronize_session=False)).rowcount == 1
+        .execution_options(synchronize_session=False))) == 1
     if won:
         set_committed_value(merchant, "totp_last_step", step)
     return won
@@ -156,10 +157,10 @@ def _spend_recovery_code(session: Session, merchant: Merchant, wanted: str) -> b
         if not matches:
             return False
         remaining = codes[:matches[0]] + codes[matches[0] + 1:]
-        won = session.execute(
+        won = rows_changed(session.execute(
             update(Merchant).where(Merchant.id == merchant.id, stored_text == seen)
             .values(recovery_codes=remaining)
-            .execution_options(synchronize_session=False)).rowcount == 1
+            .execution_options(synchronize_session=False))) == 1
         if won:
             set_committed_value(merchant, "recovery_codes", remaining)
             return True

@@ -6,6 +6,7 @@ origins the store allows.
 from __future__ import annotations
 
 import json
+from functools import partial
 
 from flask import current_app, g, jsonify, request, url_for
 from flask_babel import get_locale
@@ -18,9 +19,8 @@ from ..errors import BadRequest, NotFound, OSSError, RateLimited
 from ..extensions import db
 from ..models import Store
 from ..schemas.shopper import LookupIn, LookupOut
-from ..services.lookup import guarded_lookup
+from ..services.lookup import shopper_lookup
 from ..services.shopper import order_view, store_view
-from ..services.shopper_reads import shopper_order
 from ..services.tokens import make_status_token
 from .blueprint import api_bp as bp
 from .context import client_address, find_store, is_available, lookup_limiter, wait_sentence
@@ -45,23 +45,12 @@ class SubscriptionLapsed(OSSError):
 def lookup():
     """Look an order up for a shopper; the same view the status page shows."""
     data = _read_body()
-    limiter = lookup_limiter()
-    # As the form's view: the store is read on the connection the lookup then runs on.
-    with limiter.connection() as conn:
-        store = find_store(data["store"], conn)
-        if store is None:
-            raise NotFound("No such store.")
-        g.shop_store = store
-        if not is_available(store):
-            raise SubscriptionLapsed()
-        result = guarded_lookup(db.session, limiter, store, data["order_number"],
-                                data["verifier"], client_address(),
-                                current_app.config["OSS_FACTOR_KEY"], locale=str(get_locale()),
-                                conn=conn)
-    # As the form's view: with database counters the lookup wrote on the limiter's own
-    # transaction, and no session was made that would need a commit.
-    if db.session.registry.has() and db.session().in_transaction():
-        db.session.commit()
+    found = shopper_lookup(lookup_limiter(), partial(_open_store, data["store"]),
+                           (data["order_number"], data["verifier"]), client_address(),
+                           current_app.config["OSS_FACTOR_KEY"], str(get_locale()),
+                           with_order=True)
+    store, result = found.store, found.result
+    assert result is not None  # a valid body is always looked up
     if result.retry_after:
         raise RateLimited(wait_sentence(result.retry_after), retry_after=result.retry_after)
     if result.order is None:
@@ -70,11 +59,21 @@ def lookup():
     response = jsonify(_lookup_out.dump({
         "store": store_view(store),
         # Labels in the shopper's language (?lang=, the cookie or Accept-Language).
-        "order": order_view(store, shopper_order(db.session.connection(), store.id,
-                                                 result.order.id), str(get_locale())),
+        "order": order_view(store, found.order_row, str(get_locale())),
         "status_url": url_for("shop.status", slug=store.slug, token=token, _external=True)}))
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _open_store(slug: str, conn):
+    """The store of a JSON lookup: 404 when unknown, 402 when its subscription lapsed."""
+    store = find_store(slug, conn)
+    if store is None:
+        raise NotFound("No such store.")
+    g.shop_store = store
+    if not is_available(store):
+        raise SubscriptionLapsed()
+    return store
 
 
 @bp.route("/lookup", methods=["OPTIONS"], provide_automatic_options=False)
@@ -148,7 +147,8 @@ def add_lookup_path(spec) -> None:
             "415": {"description": "Not JSON", **error},
             "429": {"description": "Too many failed lookups (see Retry-After)", **error},
         },
-    }, "options": {"summary": "CORS preflight", "responses": {"204": {"description": "Preflight"}}}})
+    }, "options": {"summary": "CORS preflight",
+                   "responses": {"204": {"description": "Preflight"}}}})
 
 
 if add_lookup_path not in EXTRA_PATHS:

@@ -20,6 +20,8 @@ class _TokenOnRender(CSRFTokenField):
     token for it at the form's construction was work for nothing.
     """
 
+    current_token: str | None
+
     def process(self, *args, **kwargs):
         HiddenField.process(self, *args, **kwargs)
 
@@ -75,7 +77,8 @@ class _Value:
     """What a field's validators read of a field that passes them: its data."""
 
     def __init__(self, data: str):
-        self.data, self.errors = data, []
+        self.data = data
+        self.errors: list[str] = []
 
     def gettext(self, string: str) -> str:
         return string

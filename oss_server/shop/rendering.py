@@ -57,7 +57,7 @@ class TranslatedPhrases(Extension):
         environment.extend(phrase_catalogue=None)
 
     def filter_stream(self, stream: TokenStream):
-        catalogue = self.environment.phrase_catalogue
+        catalogue = self.environment.phrase_catalogue  # type: ignore[attr-defined]
         tokens = list(stream)
         index = 0
         while index < len(tokens):
@@ -106,9 +106,9 @@ class _ShopTemplates:
             environment = current_app.jinja_env.overlay(extensions=[TranslatedPhrases],
                                                          cache_size=100)
             # This request's catalogue is the locale's: the one its phrases are looked up in.
-            environment.phrase_catalogue = get_translations()
+            environment.phrase_catalogue = get_translations()  # type: ignore[attr-defined]
             environment.globals = {**current_app.jinja_env.globals, "url_for": self.url_for}
-            environment.getattr = _keys_first(environment.getattr)
+            environment.getattr = _keys_first(environment.getattr)  # type: ignore[method-assign]
             # Dates and numbers formatted for this language, without asking the context.
             environment.filters = {**current_app.jinja_env.filters, **filters_for(locale)}
             self.environments[locale] = environment

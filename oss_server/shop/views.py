@@ -1,21 +1,28 @@
 """Shopper views: the lookup form, the lookup itself and the order status page."""
 from __future__ import annotations
 
-from flask import (abort, current_app, flash, make_response, redirect,
-                   request, session, url_for)
+from functools import partial
+
+from flask import abort, current_app, flash, make_response, redirect, request, session, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from ..extensions import db
 from ..services.local_time import store_zone
-from ..services.lookup import guarded_lookup
+from ..services.lookup import shopper_lookup
 from ..services.progress import tracker
 from ..services.shopper import order_view, store_view
-from ..services.shopper_reads import StorePage, order_with_lines
+from ..storage.shop_pages import StorePage, order_with_lines
 from ..services.tokens import TokenError, make_status_token, read_status_token
 from .blueprint import bp
-from .context import (client_address, find_store, lookup_limiter, open_store,
-                      open_store_page, read_connection, wait_sentence)
+from .context import (
+    client_address,
+    find_store,
+    lookup_limiter,
+    open_store,
+    open_store_page,
+    read_connection,
+    wait_sentence,
+)
 from .forms import PostedLookup, read_lookup
 from .page_cache import PageCache
 from .pages import no_store, render_form
@@ -38,23 +45,15 @@ def form(slug: str):
 @bp.post("/lookup")
 def lookup(slug: str):
     """Look an order up; on a match, 303 to its status page."""
-    limiter = lookup_limiter()
-    # With database counters the store is read on the connection the lookup's own
-    # transaction then runs on: one checkout per lookup instead of two.
-    with limiter.connection() as conn:
-        store = open_store(slug, conn)
-        posted = read_lookup()
-        result = (guarded_lookup(db.session, limiter, store, posted.order_number,
-                                 posted.verifier, client_address(),
-                                 current_app.config["OSS_FACTOR_KEY"],
-                                 locale=str(get_locale()), conn=conn)
-                  if isinstance(posted, PostedLookup) else None)
+    posted = read_lookup()
+    found = shopper_lookup(lookup_limiter(), partial(open_store, slug),
+                           (posted.order_number, posted.verifier)
+                           if isinstance(posted, PostedLookup) else None,
+                           client_address(), current_app.config["OSS_FACTOR_KEY"],
+                           str(get_locale()))
+    store, result = found.store, found.result
     if result is None:
         return render_form(store, posted, status=400)
-    # With database counters the lookup wrote on the limiter's own transaction and the
-    # session was never used, nor made: making one only to commit nothing costs both.
-    if db.session.registry.has() and db.session().in_transaction():
-        db.session.commit()
     if result.retry_after:
         response = render_form(store, message=wait_sentence(result.retry_after), status=429)
         response.headers["Retry-After"] = str(result.retry_after)
@@ -94,7 +93,9 @@ def _status_html(conn, page: StorePage) -> str:
     flashing = "_flashes" in session
     store, locale = page.store, str(get_locale())
     # The store row holds its label wording and time zone; the standard wording is fixed.
-    key = PageCache.key(store, page.order.id, page.version, locale,
+    # page.order is the found order's row; StorePage types it as an optional plain tuple.
+    order_id = page.order.id  # type: ignore[union-attr]
+    key = PageCache.key(store, order_id, page.version, locale,
                         request.script_root, request.path)
     html = None if flashing else pages.get(key)
     if html is None:

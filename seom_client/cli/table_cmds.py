@@ -6,8 +6,14 @@ import argparse
 from typing import Any
 
 from ..errors import EventError
-from ..events import (CHANGE_STATUS_EVENTS, STANDARD_EVENTS, EventRule, check_table,
-                      load_defaults, validate_label)
+from ..events import (
+    CHANGE_STATUS_EVENTS,
+    STANDARD_EVENTS,
+    EventRule,
+    check_table,
+    load_defaults,
+    validate_label,
+)
 from .common import EXIT_FAIL, EXIT_OK, load, out
 
 

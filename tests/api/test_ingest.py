@@ -78,8 +78,9 @@ def test_partial_batch_keeps_the_good_updates(api, session):
     results = response.get_json()["results"]
     assert [r["update_id"] for r in results] == ["u-1", "u-2", "u-3"]
     assert [r["result"] for r in results] == ["applied", "rejected", "applied"]
-    assert results[1]["errors"] == {"order.items.0.qty_ordered":
-                                    "Must be greater than or equal to 0 and less than or equal to 1000000."}
+    assert results[1]["errors"] == {
+        "order.items.0.qty_ordered":
+            "Must be greater than or equal to 0 and less than or equal to 1000000."}
     numbers = set(session.scalars(select(Order.order_number)))
     assert numbers == {"1001", "3003"}
 
@@ -123,7 +124,8 @@ def test_snapshot_replaces_lines_and_tracking(api, utc):
 
 def test_order_numbers_compare_trimmed_and_case_insensitively(api):
     api.results(make_update(order_number="ab-77"))
-    assert api.results(make_update("u-2", 2, "2026-11-21T00:00:00Z", order_number=" AB-77 ")) == ["applied"]
+    update = make_update("u-2", 2, "2026-11-21T00:00:00Z", order_number=" AB-77 ")
+    assert api.results(update) == ["applied"]
     assert api.order("AB-77").status_code == 200
     assert api.order("ab-77").get_json()["order_number"] == "AB-77"
 

@@ -6,11 +6,10 @@ import pytest
 from sqlalchemy import select
 
 from oss_server import create_app
+from oss_server.errors import SubscriptionExpired
 from oss_server.models import Activity, ApiKey
 from oss_server.security import signatures
 from oss_server.services import keys
-
-from oss_server.errors import SubscriptionExpired
 
 from ..conftest import make_update
 

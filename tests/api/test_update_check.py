@@ -14,7 +14,12 @@ from marshmallow import ValidationError
 from oss_server.schemas.fields import flatten_errors
 from oss_server.schemas.screening import is_forbidden_key, screen
 from oss_server.schemas.update_check import (
-    _BILL_TO, _ITEM_KEYS, _ORDER_KEYS, _TRACKING_KEYS, _UPDATE_KEYS, fast_load,
+    _BILL_TO,
+    _ITEM_KEYS,
+    _ORDER_KEYS,
+    _TRACKING_KEYS,
+    _UPDATE_KEYS,
+    fast_load,
 )
 from oss_server.schemas.updates import UpdateIn
 from oss_server.services.updates import validate_update

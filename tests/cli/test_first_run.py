@@ -76,7 +76,8 @@ def dev_server(tmp_path):
         env.pop(name, None)
     init = subprocess.run([EXE, "init-db"], env=env, capture_output=True, text=True, timeout=60)
     assert init.returncode == 0, init.stderr
-    log = open(tmp_path / "server.log", "w+")
+    # The server writes to it until it is killed.
+    log = open(tmp_path / "server.log", "w+")  # noqa: SIM115
     server = subprocess.Popen([EXE, "run", "--host", "127.0.0.1", "--port", str(port), "--demo"],
                               env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{port}"

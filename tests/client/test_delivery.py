@@ -6,7 +6,6 @@ import time
 import pytest
 
 from seom_client import Config, ControllerLockedError
-from seom_client.controller import controller_running
 
 from .conftest import make_order
 from .receiver import Receiver

@@ -126,7 +126,8 @@ def test_fire_prints_before_and_after_for_each_changed_label(inited, tmp_path):
     assert code == 0
     assert "order F-1: New -> Shipped" in out
     assert "line 1: Item Added -> Item Shipped" in out and "line 2:" in out
-    code, out, _ = inited("fire", "Order Add Tracking Number", "--order", str(order))  # same event again
+    # The same event again.
+    code, out, _ = inited("fire", "Order Add Tracking Number", "--order", str(order))
     assert "no update queued" in out and "->" not in out
 
 

@@ -30,7 +30,8 @@ def _set(order, path, value):
 KINDS = {
     "card in an item name, spaces": ("items.0.name", "Gift card 4111 1111 1111 1111 for Ada",
                                      "order.items.0.name"),
-    "card in an item name, dashes": ("items.1.name", "Mug 4111-1111-1111-1111", "order.items.1.name"),
+    "card in an item name, dashes": ("items.1.name", "Mug 4111-1111-1111-1111",
+                                     "order.items.1.name"),
     "card with dots and slashes": ("items.0.sku", "4111.1111/1111_1111", "order.items.0.sku"),
     "card with a no-break space": ("ship_to.name", "Ada 3782\u00a0822463\u00a010005",
                                    "order.ship_to.name"),

@@ -8,11 +8,22 @@ import pytest
 import requests
 
 from seom_client.config import endpoint_url
-from seom_client.sender import (DEAD, DELIVER, PAUSE, RETRY, SPLIT, backoff_delay, classify,
-                                describe_network_error, parse_retry_after, signature)
+from seom_client.sender import (
+    DEAD,
+    DELIVER,
+    PAUSE,
+    RETRY,
+    SPLIT,
+    backoff_delay,
+    classify,
+    describe_network_error,
+    parse_retry_after,
+    signature,
+)
 
 # The worked example of docs/protocol.md.
-DOC_BODY = (b'{"updates":[{"update_id":"u-1","sequence":0,"occurred_at":"2026-01-05T10:00:00+00:00",'
+DOC_BODY = (b'{"updates":[{"update_id":"u-1","sequence":0,'
+            b'"occurred_at":"2026-01-05T10:00:00+00:00",'
             b'"order":{"order_number":"1001","status":"Shipped","bill_to":{"zip":"90210"}}}]}')
 DOC_SIGNATURE = "t=1767607200,v1=1bbadea827ae960cee7ded805e55681b492456c871088bea4500c87e50d99d53"
 
@@ -91,7 +102,8 @@ def test_network_errors_read_as_one_plain_sentence():
         "/api/v1/updates (Caused by NewConnectionError('<urllib3.connection.HTTPConnection "
         "object at 0x7f>: Failed to establish a new connection: [Errno 111] Connection refused'))")
     verdict = classify(refused, ["a"])
-    assert verdict.reason == "network error: nothing is listening at the receiver (connection refused)"
+    assert verdict.reason == ("network error: nothing is listening at the receiver "
+                              "(connection refused)")
     assert "Max retries" in verdict.detail  # the raw text stays available for --json
     assert describe_network_error(requests.Timeout("x"), "http://a.example:81/x") == \
         "a.example:81 did not answer in time"

@@ -71,8 +71,8 @@ class Gunicorn:
         self.args = list(extra_args)
         self.proc = None
 
-    def start(self, timeout: float = 30) -> "Gunicorn":
-        self._log = open(self.log_path, "ab")
+    def start(self, timeout: float = 30) -> Gunicorn:
+        self._log = open(self.log_path, "ab")  # noqa: SIM115  (closed by stop())
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-c", str(REPO / "gunicorn.conf.py"),
              *self.args, "wsgi:app"], cwd=REPO, env=self.env, stdout=self._log,
@@ -134,7 +134,7 @@ class PrivatePostgres:
         return subprocess.run(["runuser", "-u", "postgres", "--", *map(str, args)],
                               capture_output=True, text=True, timeout=timeout, check=True)
 
-    def init(self) -> "PrivatePostgres":
+    def init(self) -> PrivatePostgres:
         self._as_postgres(self.bin / "initdb", "-D", self.data, "-A", "trust", "-U", "postgres",
                           "--no-sync")
         self.start()
@@ -165,7 +165,7 @@ class PrivateRedis:
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.proc = None
 
-    def start(self) -> "PrivateRedis":
+    def start(self) -> PrivateRedis:
         self.proc = subprocess.Popen(
             ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
              "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -158,7 +158,8 @@ def test_api_fuzz_two_stores_and_anonymous(app, two_stores, tmp_path, caplog):
                                          two_stores, own_checks)
     problems = sorted(set(authed_problems + anonymous_problems))
     assert not problems, "\n".join(problems[:40])
-    print(f"fuzz: {authed} authenticated + {anonymous} anonymous cases, {isolation.owner_reads} owner reads")
+    print(f"fuzz: {authed} authenticated + {anonymous} anonymous cases, "
+          f"{isolation.owner_reads} owner reads")
     assert authed + anonymous >= 1000, (authed, anonymous)
     assert isolation.owner_reads > 0  # stores did read their own orders, and only those
     # Whatever was fuzzed, the logs hold no key and no card-like digit run.

@@ -1,4 +1,4 @@
-"""Gunicorn with several workers: metrics summed across them, JSON logs, a worker killed mid-batch."""
+"""Gunicorn with several workers: metrics summed across them, JSON logs, a worker killed."""
 from __future__ import annotations
 
 import json
@@ -151,7 +151,7 @@ def test_worker_killed_mid_batch_loses_nothing_and_the_retry_completes(tmp_path)
             # Applied once, never twice: one order-level change (plus one per line).
             assert len([h for h in order["history"] if h["line_id"] is None]) == 1
             assert len(order["history"]) == 1 + len(order["items"])
-        assert re.search(r"Worker \(pid:%d\) was sent SIGKILL|WORKER TIMEOUT|%d" % (victim, victim),
+        assert re.search(rf"Worker \(pid:{victim}\) was sent SIGKILL|WORKER TIMEOUT|{victim}",
                          server.log())
     finally:
         server.stop()

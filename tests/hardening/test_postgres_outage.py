@@ -48,7 +48,7 @@ def test_outage_answers_503_and_the_client_loses_nothing(postgres, tmp_path):
             client.start()
 
             def traffic():
-                for i, number in enumerate(numbers):
+                for number in numbers:
                     if stop_traffic.is_set():
                         return
                     client.enqueue({"event": "Order Import",

@@ -14,8 +14,8 @@ from oss_server.models import Order, Store
 from oss_server.security import urls
 from oss_server.services import accounts, passwords
 from tests.conftest import make_update
-from tests.shop.conftest import add_order  # noqa: F401  (fixture)
 from tests.portal.conftest import Portal
+from tests.shop.conftest import add_order  # noqa: F401  (fixture)
 
 BASE = {"name": "Acme", "slug": "acme", "retention_days": "90", "allow_zip": "y"}
 CSP_DIRECTIVES = {"default-src", "script-src", "img-src", "object-src", "base-uri",

@@ -45,7 +45,8 @@ def test_status_change_reaches_the_inbox(app, session, shop_api, emailing_store,
     assert message["Subject"] == "Mugs & Co: order 1001 is now Shipped"
     assert message["Auto-Submitted"] == "auto-generated"
     row = outbox(session)[1]
-    assert re.fullmatch(rf"<outbox\.{row.id}\.\d{{14}}@status\.example\.test>", message["Message-ID"])
+    assert re.fullmatch(rf"<outbox\.{row.id}\.\d{{14}}@status\.example\.test>",
+                        message["Message-ID"])
     assert row.state == SENT and row.sent_at is not None and row.claim_token is None
 
     text = message.get_body(("plain",)).get_content()

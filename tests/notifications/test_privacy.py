@@ -36,7 +36,8 @@ def test_turning_shopper_emails_off_forgets_addresses(session, shop_api, emailin
     # The keyed hash still lets the shopper look the order up by email.
     found = lookup_order(session, emailing_store, "1001", "  PAT@example.COM ", TEST_FACTOR_KEY)
     assert found is not None and found.id == order.id
-    assert lookup_order(session, emailing_store, "1001", "other@example.com", TEST_FACTOR_KEY) is None
+    assert lookup_order(session, emailing_store, "1001", "other@example.com",
+                        TEST_FACTOR_KEY) is None
     # And while the setting stays off, new updates keep no readable address.
     assert shop_api.results(notify(make_update("u-3", 3, status="Shipped"))) == ["applied"]
     session.expire_all()

@@ -18,7 +18,12 @@ from oss_server.extensions import db
 from oss_server.mail.outbox import queue_email
 from oss_server.mail.sender import SenderSettings, backoff_seconds, build_message, send_pending
 from oss_server.mail.transport import (
-    DeliveryError, FileTransport, SmtpTransport, classify, parse_smtp_url, transport_from_config,
+    DeliveryError,
+    FileTransport,
+    SmtpTransport,
+    classify,
+    parse_smtp_url,
+    transport_from_config,
 )
 from oss_server.models import utcnow
 from oss_server.models.outbox import CLAIMED, PASSWORD_RESET, SENT, OutboxEmail

@@ -6,8 +6,8 @@ import time
 import pytest
 from sqlalchemy import create_engine, text
 
-from oss_server.storage import pool_checks
 from oss_server.extensions import db
+from oss_server.storage import pool_checks
 
 APP_NAME = "oss-pool-check-test"
 

@@ -25,7 +25,8 @@ def test_dates_read_one_way(make_merchant, signed_in):
 
 
 @pytest.mark.parametrize("contact, shown", [
-    ("https://operator.example/billing", '<a href="https://operator.example/billing">contact us</a>'),
+    ("https://operator.example/billing",
+     '<a href="https://operator.example/billing">contact us</a>'),
     ("javascript:alert(1)", "contact us (javascript:alert(1))"),
 ])
 def test_a_url_contact_is_linked_only_when_it_is_a_web_address(app, contact, shown,

@@ -18,7 +18,8 @@ PASSWORD = "a browser-typed passphrase"
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"Chromium not installed at {CHROMIUM}"),
+    pytest.mark.skipif(not os.path.exists(CHROMIUM),
+                       reason=f"Chromium not installed at {CHROMIUM}"),
 ]
 
 

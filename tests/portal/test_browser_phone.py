@@ -19,7 +19,8 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "portal-pho
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"Chromium not installed at {CHROMIUM}"),
+    pytest.mark.skipif(not os.path.exists(CHROMIUM),
+                       reason=f"Chromium not installed at {CHROMIUM}"),
 ]
 
 LONG_ID = "om-2026-12-07T10:15:00.123456Z-order-5003-change-status-" + "x" * 8

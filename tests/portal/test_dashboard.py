@@ -7,8 +7,8 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 
 from oss_server.models import Activity
-from oss_server.services import dashboard, keys, store_admin
 from oss_server.security import signatures
+from oss_server.services import dashboard, keys, store_admin
 from tests.conftest import Api, make_update
 
 
@@ -133,8 +133,9 @@ def test_purge_drops_old_refusal_tallies(runner, session, make_store):
 
 
 def test_a_burst_of_refused_requests_is_counted_exactly(live_url, session, make_store):
-    import requests
     from concurrent.futures import ThreadPoolExecutor
+
+    import requests
 
     from oss_server.services.refusals import refusals_since
 

@@ -14,9 +14,10 @@ def test_failed_email_is_listed_without_the_address_and_can_be_resent(
     client.post("/api/v1/updates", json={"updates": [make_update()]},
                 headers={"Authorization": f"Bearer {key}"})
     order = session.scalar(select(Order))
-    email = OutboxEmail(kind=SHOPPER_STATUS, recipient="pat@example.com", subject="Order 1001: Approved",
-                        text="t", store_id=store.id, order_id=order.id, state=FAILED,
-                        attempts=3, last_error="550 mailbox unavailable")
+    email = OutboxEmail(kind=SHOPPER_STATUS, recipient="pat@example.com",
+                        subject="Order 1001: Approved", text="t", store_id=store.id,
+                        order_id=order.id, state=FAILED, attempts=3,
+                        last_error="550 mailbox unavailable")
     session.add(email)
     session.commit()
     browser = signed_in(merchant)

@@ -1,4 +1,7 @@
-"""The labels page words a label per language and places it on the tracker; the store form sets the time zone."""
+"""The labels page words a label per language and places it on the tracker.
+
+The store form sets the time zone.
+"""
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,4 @@
-"""Trials and subscriptions: the plan a sign-up gets, the banner, and renewal turning a trial annual."""
+"""Trials and subscriptions: a sign-up's plan, the banner, and renewal turning a trial annual."""
 from __future__ import annotations
 
 import re

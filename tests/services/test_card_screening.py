@@ -7,8 +7,14 @@ import pytest
 from oss_server.logs import redact
 from oss_server.schemas.update_check import fast_load
 from oss_server.schemas.updates import UpdateIn
-from seom_client.screening import (CARD_IN_TEXT, CARD_RUN, contains_card_number, is_gtin,
-                                   luhn_ok, screen)
+from seom_client.screening import (
+    CARD_IN_TEXT,
+    CARD_RUN,
+    contains_card_number,
+    is_gtin,
+    luhn_ok,
+    screen,
+)
 
 from ..api.test_update_check import assert_same
 from ..conftest import make_update

@@ -1,9 +1,15 @@
 """Factor normalisation and the card-number scan."""
 import pytest
 
+from oss_server.security.factors import (
+    hash_factors,
+    matches,
+    normalise_email,
+    normalise_phone,
+    normalise_zip,
+    verifier_hashes,
+)
 from seom_client.screening import contains_card_number, luhn_ok
-from oss_server.security.factors import (hash_factors, matches, normalise_email,
-                                         normalise_phone, normalise_zip, verifier_hashes)
 
 KEY = "k"
 

@@ -13,10 +13,10 @@ from ..conftest import TEST_FACTOR_KEY, make_update
 def test_purge_respects_retention_and_receipt_horizon(session, make_store):
     store = make_store(retention_days=30)
     now = datetime.now(timezone.utc)
-    apply_updates(session, store, [make_update("old", order_number="A")], factor_key=TEST_FACTOR_KEY,
-                  now=now - timedelta(days=31))
-    apply_updates(session, store, [make_update("new", order_number="B")], factor_key=TEST_FACTOR_KEY,
-                  now=now - timedelta(days=6))
+    apply_updates(session, store, [make_update("old", order_number="A")],
+                  factor_key=TEST_FACTOR_KEY, now=now - timedelta(days=31))
+    apply_updates(session, store, [make_update("new", order_number="B")],
+                  factor_key=TEST_FACTOR_KEY, now=now - timedelta(days=6))
     session.commit()
     counts = purge(session, now)
     session.commit()

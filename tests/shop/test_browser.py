@@ -15,7 +15,8 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not os.access(CHROMIUM, os.X_OK), reason=f"Chromium not installed at {CHROMIUM}"),
+    pytest.mark.skipif(not os.access(CHROMIUM, os.X_OK),
+                       reason=f"Chromium not installed at {CHROMIUM}"),
     pytest.mark.skipif(not AXE.is_file(), reason="axe-core missing: run npm install"),
 ]
 

@@ -9,8 +9,14 @@ from oss_server.services.tokens import make_status_token
 from oss_server.services.updates import apply_updates
 from tests.conftest import TEST_FACTOR_KEY, make_update
 
-from .test_browser import ARGS, ARTIFACTS, CHROMIUM, no_sideways_scroll, serious_violations
-from .test_browser import pytestmark  # noqa: F401  (browser marker, skips without Chromium/axe)
+from .test_browser import (
+    ARGS,
+    ARTIFACTS,
+    CHROMIUM,
+    no_sideways_scroll,
+    pytestmark,  # noqa: F401  (browser marker, skips without Chromium/axe)
+    serious_violations,
+)
 
 # English labels and stage names the order below shows in English.
 ENGLISH = ("Received", "Approved", "Some Items Backordered", "Item Backordered",

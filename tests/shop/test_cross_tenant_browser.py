@@ -28,7 +28,8 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not os.access(CHROMIUM, os.X_OK), reason=f"Chromium not installed at {CHROMIUM}"),
+    pytest.mark.skipif(not os.access(CHROMIUM, os.X_OK),
+                       reason=f"Chromium not installed at {CHROMIUM}"),
 ]
 
 # Fetches the victim's keys page for its CSRF token, creates a key, sends the page home.

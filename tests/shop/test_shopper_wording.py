@@ -6,12 +6,17 @@ import re
 from pathlib import Path
 
 import pytest
+
 from oss_server.mail.status_email import compose_status_email
 from oss_server.models import Order, Store
 from oss_server.services.labels import LabelError, label_text, set_label_wording
 from oss_server.services.progress import tracker
-from oss_server.services.standard_labels import (STAGES, STANDARD_LABELS, standard_stage,
-                                                 standard_wording)
+from oss_server.services.standard_labels import (
+    STAGES,
+    STANDARD_LABELS,
+    standard_stage,
+    standard_wording,
+)
 from tests.conftest import make_update
 
 from .test_json_lookup import post as json_lookup
