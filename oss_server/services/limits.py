@@ -63,8 +63,8 @@ class LookupLimiter:
     def connection(self) -> AbstractContextManager[Connection | None]:
         """A connection for a lookup's first reads, which :meth:`attempt` then reuses.
 
-        With database counters the store's read and the bookkeeping transaction share one
-        pooled connection (one checkout per lookup, not two); other counters give None.
+        The store's read and the bookkeeping transaction share one pooled connection (one
+        checkout per lookup, not two).
         """
         return self.counters.connection()
 
@@ -84,7 +84,7 @@ def build_limiter(config: dict, engine: Engine) -> LookupLimiter:
     """Build the limiter the configuration asks for (Redis or the database)."""
     uri = str(config.get("OSS_RATELIMIT_STORAGE_URI") or "")
     if uri.startswith(("redis://", "rediss://", "unix://")):
-        counters = RedisCounters(uri, config.get("OSS_LOOKUP_KEY_PREFIX", "oss:lookup:"))
+        counters = RedisCounters(uri, config.get("OSS_LOOKUP_KEY_PREFIX", "oss:lookup:"), engine)
     else:
         # memory:// would count per process; the database is shared by all of them.
         counters = DatabaseCounters(engine)

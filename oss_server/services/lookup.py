@@ -1,18 +1,22 @@
 """Shopper lookup: an order number and one verifier, under the failure limits."""
 from __future__ import annotations
 
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
-from typing import NamedTuple
+from typing import Any, Callable, NamedTuple, TypeVar
 
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from ..security.factors import matches, verifier_hashes
-from ..storage.lookups import order_candidates, remember_locale
+from ..storage.lookups import add_to_tally_now, order_candidates, remember_locale
+from ..storage.shop_pages import shopper_order
 from .limits import Locked, LookupLimiter
 from .lookup_stats import record_lookup
 from .orders import order_key
+
+S = TypeVar("S")
 
 
 class FoundOrder(NamedTuple):
@@ -64,33 +68,71 @@ class LookupResult:
     retry_after: int | None = None
 
 
-def guarded_lookup(session: Session, limiter: LookupLimiter, store, number: str,
-                   verifier: str, address: str | None, factor_key: str,
-                   today: date | None = None, locale: str | None = None,
-                   conn: Connection | None = None) -> LookupResult:
+def guarded_lookup(limiter: LookupLimiter, store, number: str, verifier: str,
+                   address: str | None, factor_key: str, today: date | None = None,
+                   locale: str | None = None, conn: Connection | None = None) -> LookupResult:
     """Look an order up under the failure limits and count the outcome for the store.
 
     A found order remembers *locale*, the language the shopper reads in, so the status
     emails that follow are written in it. *conn* is the limiter's
-    :meth:`~LookupLimiter.connection`, when the caller read the store on it.
+    :meth:`~LookupLimiter.connection`, when the caller read the store on it. Everything
+    the lookup writes commits on the limiter's transactions: the request's session is
+    never used.
     """
     # The UTC day, as the portal's charts count days (and update activity is stamped).
     today = today or datetime.now(timezone.utc).date()
 
     def check(conn: Connection | None) -> FoundOrder | None:
-        # On the limiter's own transaction when it has one: the lookup, its tally and
-        # a failure's count then commit together, in one write per lookup.
-        conn = conn or session.connection()
+        # On the limiter's own transaction: the lookup, its tally and a failure's count
+        # then commit together, in one write per lookup.
         order = lookup_order(conn, store, number, verifier, factor_key)
         record_lookup(conn, store, today, "found" if order is not None else "not_found")
         if order is not None and locale and order.shopper_locale != locale:
             remember_locale(conn, order.id, locale)
         return order
 
-    try:
-        order = limiter.attempt(store.id, number, address, check, conn)
-    except Locked as locked:
-        # Refused before any factor is checked: even the right verifier gets no answer.
-        record_lookup(session, store, today, "limited")
-        return LookupResult(retry_after=locked.retry_after)
+    with ExitStack() as stack:
+        if conn is None:
+            conn = stack.enter_context(limiter.connection())
+        try:
+            order = limiter.attempt(store.id, number, address, check, conn)
+        except Locked as locked:
+            # Refused before any factor is checked: even the right verifier gets no answer.
+            add_to_tally_now(conn, store.id, today, "limited")
+            return LookupResult(retry_after=locked.retry_after)
     return LookupResult(order=order)
+
+
+@dataclass
+class ShopperLookup:
+    """What a shopper's lookup request renders: the store, and the lookup's result.
+
+    ``result`` is None when nothing was looked up (the form was invalid); ``order_row``
+    is the found order's status-page row when it was asked for.
+    """
+
+    store: Any
+    result: LookupResult | None = None
+    order_row: Any = None
+
+
+def shopper_lookup(limiter: LookupLimiter, open_store: Callable[[Connection], S],
+                   posted: tuple[str, str] | None, address: str | None, factor_key: str,
+                   locale: str | None, with_order: bool = False) -> ShopperLookup:
+    """One shopper lookup, from the store's read to the order it found.
+
+    *open_store* reads the store on the lookup's connection and raises when it is
+    unknown or unavailable; *posted* is the (order number, verifier) typed, or None when
+    the form was invalid. The store, the lookup and its bookkeeping share the limiter's
+    connection (one checkout), and everything written commits there.
+    """
+    with limiter.connection() as conn:
+        store = open_store(conn)
+        if posted is None:
+            return ShopperLookup(store)
+        number, verifier = posted
+        result = guarded_lookup(limiter, store, number, verifier, address, factor_key,
+                                locale=locale, conn=conn)
+        row = (shopper_order(conn, store.id, result.order.id)
+               if with_order and result.order is not None else None)
+    return ShopperLookup(store, result, row)

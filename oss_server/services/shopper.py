@@ -2,7 +2,7 @@
 
 Nothing here reads the verification factors; the view simply has no field for them.
 The functions read attributes only, so they take ORM objects and the rows of
-:mod:`.shopper_reads` alike.
+:mod:`..storage.shop_pages` alike.
 """
 from __future__ import annotations
 

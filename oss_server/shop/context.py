@@ -11,7 +11,8 @@ from sqlalchemy.engine import Connection
 from ..extensions import db
 from ..services.accounts import SLUG
 from ..services.limits import LookupLimiter, build_limiter
-from ..services.shopper_reads import ShopStore, StorePage, shop_store, shop_store_page
+from ..storage.connections import reading_engine
+from ..storage.shop_pages import ShopStore, StorePage, shop_store, shop_store_page
 
 
 class StoreUnavailable(Exception):
@@ -49,12 +50,7 @@ def read_connection() -> Connection:
     """
     engine = current_app.extensions.get("oss_read_engine")
     if engine is None:
-        engine = db.engine
-        if engine.dialect.name != "sqlite":
-            # Shares the pool of db.engine; the option is set at checkout, reset at checkin
-            # (on SQLite that would be work for nothing).
-            engine = engine.execution_options(isolation_level="AUTOCOMMIT")
-        current_app.extensions["oss_read_engine"] = engine
+        engine = current_app.extensions["oss_read_engine"] = reading_engine(db.engine)
     return engine.connect()
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from ..security.urls import host_source, local_http_allowed, origin_source
-from ..services.shopper_reads import ShopStore
+from ..storage.shop_pages import ShopStore
 
 
 def store_csp(store: ShopStore | None) -> str:

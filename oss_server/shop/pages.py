@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import make_response
 
-from ..services.shopper_reads import ShopStore
+from ..storage.shop_pages import ShopStore
 from .forms import LookupForm
 from .rendering import render_shop
 

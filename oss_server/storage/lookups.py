@@ -67,6 +67,12 @@ def add_to_tally(conn: Connection, store_id: int, day: date, outcome: str) -> No
     driver_execute(conn, sql, [store_id, to_day(day), *counts])
 
 
+def add_to_tally_now(conn: Connection, store_id: int, day: date, outcome: str) -> None:
+    """:func:`add_to_tally` on a transaction of its own, committed at once."""
+    with conn.begin():
+        add_to_tally(conn, store_id, day, outcome)
+
+
 _TALLIES: dict[tuple[str, str], tuple[str, Callable]] = {}
 
 

@@ -6,8 +6,10 @@ script's verdicts against that one definition.
 """
 from __future__ import annotations
 
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager, ExitStack, nullcontext
 from typing import Callable, TypeVar
+
+from sqlalchemy.engine import Connection, Engine
 
 from ..services.lockout import Limit, Locked, Reservation, hashed, longest_period
 
@@ -44,11 +46,14 @@ return '0'
 class RedisCounters:
     """Counters as sorted sets of failure times, checked and added in one Lua script."""
 
-    def __init__(self, uri: str, prefix: str = "oss:lookup:"):
+    def __init__(self, uri: str, prefix: str = "oss:lookup:", engine: Engine | None = None):
         import redis
 
         self.client = redis.Redis.from_url(uri)
         self.prefix = prefix
+        # The database a lookup's check reads and writes its tally on (None: no check
+        # needs one, as in tests of the counters alone).
+        self.engine = engine
         self._reserve = self.client.register_script(RESERVE_SCRIPT)
 
     def _key(self, name: str) -> str:
@@ -66,15 +71,24 @@ class RedisCounters:
             raise Locked(wait)
         return reservation
 
-    def connection(self) -> AbstractContextManager[None]:
-        """No connection to share: the lookup reads on its own."""
-        return nullcontext()
+    def connection(self) -> AbstractContextManager[Connection | None]:
+        """A connection of the database for the lookup's reads and its tally."""
+        return self.engine.connect() if self.engine is not None else nullcontext()
 
     def attempt(self, buckets: dict[str, list[Limit]], now: float,
-                check: Callable[[None], T], conn: None = None) -> T:
-        """Reserve, run ``check(None)``, and release when it returns a truthy value."""
+                check: Callable[[Connection | None], T], conn: Connection | None = None) -> T:
+        """Reserve, run ``check(conn)`` in a transaction of *conn*, release on a truthy result.
+
+        What *check* writes (the tally, the shopper's language) commits when it returns,
+        as it does with database counters; a failure stays counted in Redis.
+        """
         reservation = self.reserve(buckets, now)
-        result = check(None)
+        with ExitStack() as stack:
+            if conn is None:
+                conn = stack.enter_context(self.connection())
+            if conn is not None:
+                stack.enter_context(conn.begin())
+            result = check(conn)
         if result:
             self.release(reservation)
         return result

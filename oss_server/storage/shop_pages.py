@@ -3,7 +3,7 @@
 Shopper pages are the busiest reads of the service and never change what they read,
 so they skip the ORM's identity map and unit of work, and even Core's result layer:
 each load is one indexed query, compiled once per process and run on the driver's
-cursor (see :mod:`..storage.fixed_reads`). Nothing is cached between requests, so a setting
+cursor (see :mod:`.fixed_reads`). Nothing is cached between requests, so a setting
 changed in the portal shows at once. The functions take a Core connection: a page that
 only reads need not open an ORM session at all.
 
@@ -21,7 +21,7 @@ from sqlalchemy.engine import Connection
 
 from ..models import Merchant, Order, OrderItem, StatusChange, Store, Tracking
 from ..models.base import UTCDateTime
-from ..storage.fixed_reads import FixedRead
+from .fixed_reads import FixedRead
 
 _stores, _merchants = Store.__table__, Merchant.__table__
 _orders, _items = Order.__table__, OrderItem.__table__

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import text
 
 from oss_server.services.lookup import lookup_order
-from oss_server.services.shopper_reads import shop_store_page
+from oss_server.storage.shop_pages import shop_store_page
 
 from ..conftest import TEST_FACTOR_KEY
 from .plans import number, seed_orders, statements, zip_of

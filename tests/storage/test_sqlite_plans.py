@@ -15,7 +15,8 @@ from sqlalchemy import text
 
 from oss_server import create_app
 from oss_server.extensions import db
-from oss_server.services import accounts, order_search, shopper_reads
+from oss_server.services import accounts, order_search
+from oss_server.storage import shop_pages
 from oss_server.services.lookup import lookup_order
 from oss_server.services.updates import apply_updates
 
@@ -125,9 +126,9 @@ def test_the_status_page_reads_by_primary_key_and_order_id(ctx, monkeypatch):
         order_id = conn.scalar(text("SELECT id FROM orders WHERE order_key = :k"),
                                {"k": number(2500).casefold()})
         with statements(monkeypatch) as seen:
-            page = shopper_reads.shop_store_page(conn, "plans", order_id)
-            full = shopper_reads.shopper_order(conn, store_id, order_id)
-            assert shopper_reads.shop_store(conn, "plans") is not None
+            page = shop_pages.shop_store_page(conn, "plans", order_id)
+            full = shop_pages.shopper_order(conn, store_id, order_id)
+            assert shop_pages.shop_store(conn, "plans") is not None
     assert page.order is not None and full.items and full.tracking and full.history
     explained = _explained(seen)
     assert len(explained) >= 4
@@ -204,7 +205,7 @@ def test_statistics_change_none_of_these_plans(ctx, monkeypatch, tmp_path):
     with statements(monkeypatch) as seen:
         with db.engine.connect() as conn:
             lookup_order(conn, store, number(5), zip_of(5), TEST_FACTOR_KEY)
-            shopper_reads.shop_store_page(conn, "plans", 5)
+            shop_pages.shop_store_page(conn, "plans", 5)
         order_search.search_orders(db.session, store, "p001", 2)
         order_search.get_order_by_id(db.session, store, 5)
     fresh = _explained(seen)
