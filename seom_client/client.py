@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
+
+import requests
 
 from . import memory
 from .config import Config
@@ -37,7 +41,7 @@ class FireResult:
     from_memory: bool = False
 
     @property
-    def changed(self):
+    def changed(self) -> bool:
         """Return True when any label changed."""
         return self.order_status is not None or bool(self.items)
 
@@ -45,7 +49,9 @@ class FireResult:
 class Client:
     """An order manager's link to the OSS: labels, event table, durable queue and controller."""
 
-    def __init__(self, config, *, session=None, rand=None):
+    def __init__(self, config: Config | str | os.PathLike[str], *,
+                 session: requests.Session | None = None,
+                 rand: Callable[[], float] | None = None) -> None:
         if not isinstance(config, Config):
             config = Config.load(config)
         self.config = config
@@ -56,10 +62,10 @@ class Client:
         self._thread: threading.Thread | None = None
         self._stop: threading.Event | None = None
 
-    def __enter__(self):
+    def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     # -- events ------------------------------------------------------------------------------
@@ -82,7 +88,7 @@ class Client:
             raise outcome
         return outcome
 
-    def fire_many(self, calls: list[tuple]) -> list[FireResult | SeomClientError]:
+    def fire_many(self, calls: list[tuple[Any, ...]]) -> list[FireResult | SeomClientError]:
         """Fire several events in one durable transaction, in order; one fsync for them all.
 
         Each call is ``(event, order, items, label, notify_customer)``; each outcome is
@@ -182,7 +188,7 @@ class Client:
 
     # -- status and dead letters -------------------------------------------------------------
 
-    def status(self):
+    def status(self) -> dict[str, Any]:
         """Return the queue's state with the keys of `seom-client status --json`."""
         counts = self.queue.counts()
         oldest = counts["oldest_created_at"]
@@ -196,35 +202,36 @@ class Client:
             "last_error": self.queue.get_meta("last_error"),
         }
 
-    def controller_info(self):
+    def controller_info(self) -> dict[str, Any] | None:
         """Return the running controller's heartbeat record (pid, host, times) or None."""
         raw = self.queue.get_meta("controller")
-        return json.loads(raw) if raw else None
+        info: dict[str, Any] | None = json.loads(raw) if raw else None
+        return info
 
-    def dead_letters(self):
+    def dead_letters(self) -> list[dict[str, Any]]:
         """Return the dead-lettered updates with their errors."""
         return self.queue.dead()
 
-    def retry_dead(self, ids=None):
+    def retry_dead(self, ids: Iterable[int] | None = None) -> int:
         """Queue dead letters again (all, or the given ids); return how many."""
         count = self.queue.retry_dead(ids)
         self._wake()
         return count
 
-    def drop_dead(self, ids=None):
+    def drop_dead(self, ids: Iterable[int] | None = None) -> int:
         """Delete dead letters (all, or the given ids); return how many."""
         return self.queue.drop_dead(ids)
 
     # -- the controller ----------------------------------------------------------------------
 
-    def controller(self, **kwargs):
+    def controller(self, **kwargs: Any) -> Controller:
         """Return a new Controller for this client's queue (the caller must acquire() it)."""
         kwargs.setdefault("session", self._session)
         if self._rand is not None:
             kwargs.setdefault("rand", self._rand)
         return Controller(self.config, self.queue, **kwargs)
 
-    def start(self):
+    def start(self) -> None:
         """Run the stack controller in a daemon thread of this process."""
         if self._thread and self._thread.is_alive():
             return
@@ -235,7 +242,7 @@ class Client:
                                         name="seom-client-controller", daemon=True)
         self._thread.start()
 
-    def _config_reloader(self):
+    def _config_reloader(self) -> Callable[[], Config] | None:
         """Return how a paused controller re-reads the config file (None without a file).
 
         As `seom-client run` does, so a key or URL fixed in the file is picked up.
@@ -245,7 +252,7 @@ class Client:
             return None
         return lambda: Config.load(path)
 
-    def stop(self, timeout=30.0):
+    def stop(self, timeout: float = 30.0) -> None:
         """Stop the controller thread after its current batch and release the lock."""
         thread, stop, controller = self._thread, self._stop, self._controller
         if thread is None or stop is None or controller is None:
@@ -257,7 +264,7 @@ class Client:
             controller.release()
             self._thread = self._controller = None
 
-    def flush(self, timeout=30.0):
+    def flush(self, timeout: float | None = 30.0) -> bool:
         """Wait until nothing is pending (dead letters aside); return False on timeout.
 
         Without a running controller anywhere, drain in the calling thread instead.
@@ -284,12 +291,12 @@ class Client:
                 return False
             time.sleep(0.02)
 
-    def close(self):
+    def close(self) -> None:
         """Stop the controller thread (if any) and close the queue."""
         self.stop()
         self.queue.close()
 
-    def _wake(self):
+    def _wake(self) -> None:
         """Tell an in-process controller that there is work."""
         if self._controller is not None:
             self._controller.wake.set()

@@ -104,14 +104,14 @@ class Config:
     use_status_updates: bool = True
     bridge_token: str | None = None
     bridge_url: str | None = None  # a workstation's config: the site's bridge, no queue here
-    labels: list = field(default_factory=list)
-    events: dict = field(default_factory=dict)
-    settings: dict = field(default_factory=lambda: dict(TUNABLES))
+    labels: list[str] = field(default_factory=list)
+    events: dict[str, EventRule] = field(default_factory=dict)
+    settings: dict[str, Any] = field(default_factory=lambda: dict(TUNABLES))
     path: Path | None = None  # where the file lives; not stored in it
 
     @classmethod
     def new(cls, url: str, api_key: str, *, signing_secret: str | None = None,
-            generic_cart: bool = False, path: str | os.PathLike | None = None) -> Config:
+            generic_cart: bool = False, path: str | os.PathLike[str] | None = None) -> Config:
         """Return a config with the default labels and event table."""
         _check_url(url)
         if not api_key:
@@ -123,7 +123,7 @@ class Config:
 
     @classmethod
     def new_workstation(cls, bridge_url: str, token: str | None, *,
-                        path: str | os.PathLike | None = None) -> Config:
+                        path: str | os.PathLike[str] | None = None) -> Config:
         """Return a workstation's config: fire, enqueue and status go to the site's bridge."""
         _check_url(bridge_url)
         return cls(url="", api_key="", bridge_url=bridge_url, bridge_token=token or None,
@@ -135,7 +135,7 @@ class Config:
         return bool(self.bridge_url)
 
     @classmethod
-    def load(cls, path: str | os.PathLike | None = None) -> Config:
+    def load(cls, path: str | os.PathLike[str] | None = None) -> Config:
         """Read a config file; raise ConfigError when it is missing or invalid."""
         path = Path(path) if path else default_config_path()
         try:
@@ -147,7 +147,7 @@ class Config:
         return cls.from_dict(data, path=path)
 
     @classmethod
-    def from_dict(cls, data: Any, path: str | os.PathLike | None = None) -> Config:
+    def from_dict(cls, data: Any, path: str | os.PathLike[str] | None = None) -> Config:
         """Build a config from its JSON form, validating every field."""
         if not isinstance(data, dict):
             raise ConfigError("the config must be a JSON object")
@@ -191,7 +191,8 @@ class Config:
                    path=Path(path) if path else None)
 
     @classmethod
-    def _workstation_from_dict(cls, data: dict, path: str | os.PathLike | None) -> Config:
+    def _workstation_from_dict(cls, data: dict[str, Any],
+                               path: str | os.PathLike[str] | None) -> Config:
         """Build a workstation's config: the bridge's URL and token, nothing of the site's."""
         own = sorted(k for k in ("url", "api_key", "signing_secret", "queue_path", "labels",
                                  "events") if data.get(k))
@@ -257,7 +258,7 @@ class Config:
         data["events"] = f"{len(self.events)} events"
         return data
 
-    def save(self, path: str | os.PathLike | None = None) -> Path:
+    def save(self, path: str | os.PathLike[str] | None = None) -> Path:
         """Write the config atomically (temp file, fsync, rename) with owner-only access."""
         path = Path(path or self.path or default_config_path())
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -294,9 +295,10 @@ class Config:
         return (base / f"{stem}.stack.sqlite").resolve()
 
     @property
-    def memory_days(self):
+    def memory_days(self) -> float:
         """Return how many days an order no event touched stays in the client's memory."""
-        return self.settings["memory_days"]
+        days: float = self.settings["memory_days"]
+        return days
 
     def setting(self, name: str) -> Any:
         """Return a tunable's value."""
@@ -304,4 +306,5 @@ class Config:
 
     def rule(self, event: str) -> EventRule:
         """Return the event's table row (an empty rule if the table lacks it)."""
-        return self.events.get(event, EventRule())
+        rule: EventRule = self.events.get(event, EventRule())
+        return rule

@@ -31,8 +31,19 @@ import requests
 
 from . import lease
 from .errors import ControllerLockedError
-from .queue import MAX_BODY, Queue, now_rfc3339
-from .sender import DEAD, DELIVER, PAUSE, RETRY, SPLIT, backoff_delay, build_body, classify, post
+from .queue import MAX_BODY, Queue, Record, now_rfc3339
+from .sender import (
+    DEAD,
+    DELIVER,
+    PAUSE,
+    RETRY,
+    SPLIT,
+    Verdict,
+    backoff_delay,
+    build_body,
+    classify,
+    post,
+)
 
 if TYPE_CHECKING:
     from .config import Config
@@ -103,14 +114,14 @@ class Controller:
         """Return True while this controller holds its queue's lease."""
         return self._lease is not None and self._lease.held
 
-    def _crash(self, point):
+    def _crash(self, point: str) -> None:
         """End the process abruptly at a named point when a crash test asks for it."""
         if self._crash_point == point:
             os._exit(CRASH_EXIT)
 
     # -- waiting and nudges ------------------------------------------------------------------
 
-    def _config_stamp(self):
+    def _config_stamp(self) -> tuple[int, int, int] | None:
         """Return what identifies the config file's current content (None without a file)."""
         path = getattr(self.config, "path", None)
         if path is None:
@@ -121,7 +132,7 @@ class Controller:
             return None
         return (st.st_mtime_ns, st.st_size, st.st_ino)
 
-    def _nudged(self, since, stamp):
+    def _nudged(self, since: float, stamp: tuple[int, int, int] | None) -> bool:
         """Return True when the config file changed or a resume was asked for after since."""
         if self.reload_config is not None and self._config_stamp() != stamp:
             return True
@@ -131,7 +142,7 @@ class Controller:
             asked = 0.0
         return asked >= since
 
-    def _hold(self, seconds, stop):
+    def _hold(self, seconds: float, stop: threading.Event) -> bool:
         """Wait up to seconds, ending early when stopped, nudged or the lease is lost.
 
         Return True when nudged: the caller re-reads the config and tries again at once.
@@ -215,7 +226,7 @@ class Controller:
                 log.exception("stack controller failed; restarting in 5s")
                 stop.wait(5.0)
 
-    def _reload(self):
+    def _reload(self) -> None:
         """Re-read the config file (a fixed key, URL or secret) before trying again."""
         if self.reload_config is None:
             return
@@ -224,7 +235,7 @@ class Controller:
         except Exception as exc:  # a half-edited file must not kill the controller
             log.warning("could not reload the config: %s", exc)
 
-    def _deliver(self, batch, summary):
+    def _deliver(self, batch: list[Record], summary: RunSummary) -> Verdict:
         """Send a batch and store its outcome; split it when the receiver says it is too large."""
         body = build_body(batch)
         response = post(self.session, self.config, body)
@@ -264,9 +275,12 @@ class Controller:
         self._crash("after_settle")
         return verdict
 
-    def _settle_results(self, batch, verdict, summary, stamp):
+    def _settle_results(self, batch: list[Record], verdict: Verdict, summary: RunSummary,
+                        stamp: str) -> None:
         """Delete delivered updates, dead-letter rejected ones, reschedule the unanswered."""
-        delivered, dead, retry = [], {}, {}
+        delivered: list[int] = []
+        dead: dict[int, Any] = {}
+        retry: dict[int, float] = {}
         for record in batch:
             action, errors = verdict.records[record.update_id]
             if action == DELIVER:
@@ -277,8 +291,8 @@ class Controller:
                 retry[record.id] = time.time() + backoff_delay(
                     record.attempts, self.config.setting("backoff_base_s"),
                     self.config.setting("backoff_cap_s"), self.rand)
-        meta = {"last_success_at": stamp, "paused": None}
-        error = None
+        meta: dict[str, str | None] = {"last_success_at": stamp, "paused": None}
+        error: str | None = None
         if retry:
             error = f"HTTP 200 without a usable result for {len(retry)} update(s)"
             meta["last_error"] = f"{stamp} {error}"

@@ -2,8 +2,10 @@
 
 import copy
 import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
+from typing import Any
 
 from .errors import EventError
 
@@ -32,7 +34,7 @@ class EventRule:
     item_status: str = ""
     notify: bool = False
 
-    def to_dict(self):
+    def to_dict(self) -> dict[str, Any]:
         """Return the row as stored in the config file."""
         return {"order_status": self.order_status, "item_status": self.item_status,
                 "notify": self.notify}
@@ -43,35 +45,37 @@ class Change:
     """What an event did to an order: the new snapshot and the labels that moved."""
 
     event: str
-    order: dict
-    order_status: tuple | None = None          # (old, new) when the order label changed
-    items: dict = field(default_factory=dict)  # line_id -> (old, new)
+    order: dict[str, Any]
+    # (old, new) when the order label changed
+    order_status: tuple[str | None, str] | None = None
+    # line_id -> (old, new)
+    items: dict[str, tuple[str | None, str]] = field(default_factory=dict)
 
     @property
-    def changed(self):
+    def changed(self) -> bool:
         """Return True when any label changed."""
         return self.order_status is not None or bool(self.items)
 
 
-def load_defaults():
+def load_defaults() -> tuple[list[str], dict[str, EventRule]]:
     """Return (labels, events) of the shipped default table."""
     text = resources.files(__package__).joinpath("defaults.json").read_text("utf-8")
     data = json.loads(text)
     return list(data["labels"]), {name: EventRule(**row) for name, row in data["events"].items()}
 
 
-def is_item_event(event):
+def is_item_event(event: str) -> bool:
     """Return True for events that act on named line items."""
     return event.startswith(("Item ", "Drop Ship "))
 
 
-def validate_label(label):
+def validate_label(label: object) -> None:
     """Raise EventError unless label is a usable label string."""
     if not isinstance(label, str) or not label.strip() or len(label) > MAX_LABEL:
         raise EventError(f"a label must be 1-{MAX_LABEL} characters, got {label!r}")
 
 
-def rule_from_dict(event, row):
+def rule_from_dict(event: str, row: Mapping[str, Any]) -> EventRule:
     """Build an EventRule from a config row, rejecting unknown events and keys."""
     if event not in STANDARD_EVENTS:
         raise EventError(f"unknown event {event!r}")
@@ -82,7 +86,8 @@ def rule_from_dict(event, row):
                      bool(row.get("notify", False)))
 
 
-def _targets(event, order, items):
+def _targets(event: str, order: dict[str, Any],
+             items: Iterable[object] | None) -> list[dict[str, Any]]:
     """Return the line dicts an event acts on."""
     lines = order.get("items") or []
     if not is_item_event(event) or items is None:
@@ -95,7 +100,8 @@ def _targets(event, order, items):
     return [by_id[i] for i in wanted]
 
 
-def apply_event(event, rule, order, items=None, label=None):
+def apply_event(event: str, rule: EventRule, order: dict[str, Any],
+                items: Iterable[object] | None = None, label: str | None = None) -> Change:
     """Apply one event to a copy of an order snapshot and return the Change.
 
     For the Change Status events ``label`` is the label the user just set; when
@@ -130,7 +136,9 @@ def apply_event(event, rule, order, items=None, label=None):
     return change
 
 
-def adopt_labels(event, base, order, items=None, before=None):
+def adopt_labels(event: str, base: dict[str, Any], order: dict[str, Any],
+                 items: Iterable[object] | None = None,
+                 before: dict[str, Any] | None = None) -> Change:
     """Return the Change of a Change Status event fired without a label.
 
     The user has set the new label in the order manager, so the snapshot ``order``
@@ -166,9 +174,9 @@ def adopt_labels(event, base, order, items=None, before=None):
     return change
 
 
-def check_table(labels, events):
+def check_table(labels: Iterable[str], events: Mapping[str, EventRule]) -> list[str]:
     """Return warnings about the event table (missing events, unknown or clashing labels)."""
-    warnings = []
+    warnings: list[str] = []
     known = set(labels)
     for name in STANDARD_EVENTS:
         if name not in events:

@@ -13,8 +13,10 @@ as absent at once, deleted on the next write).
 
 import copy
 import json
+import sqlite3
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from .updates import now_rfc3339
 
@@ -49,16 +51,16 @@ class Remembered:
 
     order_number: str
     status: str | None
-    items: dict = field(default_factory=dict)  # line_id -> label
-    last_update: dict | None = None            # ids and times of the last queued update
+    items: dict[str, str] = field(default_factory=dict)  # line_id -> label
+    last_update: dict[str, Any] | None = None            # ids and times of the last queued update
     touched_at: float = 0.0
 
-    def labels(self):
+    def labels(self) -> dict[str, Any]:
         """Return the labels as {'order': status, 'items': {line_id: status}}."""
         return {"order": self.status, "items": dict(self.items)}
 
 
-def install(conn):
+def install(conn: sqlite3.Connection) -> None:
     """Create the memory's table (call inside the queue's schema transaction).
 
     Files of earlier versions kept a ``last_labels`` table for the Change Status
@@ -78,12 +80,12 @@ def install(conn):
         conn.execute("DROP TABLE last_labels")
 
 
-def cutoff(memory_days, now=None):
+def cutoff(memory_days: float, now: float | None = None) -> float:
     """Return the epoch before which an untouched order counts as forgotten."""
     return (time.time() if now is None else now) - memory_days * DAY_S
 
 
-def recall(conn, order_number, since):
+def recall(conn: sqlite3.Connection, order_number: str, since: float) -> Remembered | None:
     """Return what is remembered of an order touched at or after ``since``, or None."""
     row = conn.execute(SELECT_SQL, (order_number, since)).fetchone()
     if row is None:
@@ -93,7 +95,7 @@ def recall(conn, order_number, since):
                       json.loads(last_update) if last_update else None, touched_at)
 
 
-def overlay(order, remembered):
+def overlay(order: dict[str, Any], remembered: Remembered | None) -> dict[str, Any]:
     """Return a copy of an order snapshot carrying the remembered labels.
 
     Everything else (lines, quantities, dates, tracking) stays as the snapshot has
@@ -112,9 +114,9 @@ def overlay(order, remembered):
     return base
 
 
-def _labels(order):
+def _labels(order: dict[str, Any]) -> tuple[str | None, dict[str, str]]:
     """Return (status, {line_id: label}) of a snapshot as the memory stores them."""
-    items = {}
+    items: dict[str, str] = {}
     for line in order.get("items") or []:
         if isinstance(line, dict) and isinstance(line.get("status"), str) and line["status"]:
             items[str(line.get("line_id"))] = line["status"]
@@ -122,7 +124,8 @@ def _labels(order):
     return (status if isinstance(status, str) and status else None), items
 
 
-def is_current(remembered, order, now=None):
+def is_current(remembered: Remembered | None, order: dict[str, Any],
+               now: float | None = None) -> bool:
     """Tell whether the memory already holds this snapshot's labels, touched lately."""
     if remembered is None:
         return False
@@ -132,20 +135,21 @@ def is_current(remembered, order, now=None):
             and status in (None, remembered.status))
 
 
-def summary(update, queued_at):
+def summary(update: dict[str, Any], queued_at: float) -> dict[str, Any]:
     """Return the part of a queued update the memory keeps: its ids, event and times."""
     return {"update_id": update["update_id"], "sequence": update["sequence"],
             "occurred_at": update["occurred_at"], "event": update.get("event"),
             "status": update["order"].get("status"), "queued_at": now_rfc3339(queued_at)}
 
 
-def remember(conn, order, now, update=None):
+def remember(conn: sqlite3.Connection, order: dict[str, Any], now: float,
+             update: dict[str, Any] | None = None) -> None:
     """Record an order snapshot's labels (and the update queued with them) as touched now."""
     status, items = _labels(order)
     last = json.dumps(summary(update, now)) if update is not None else None
     conn.execute(UPSERT_SQL, (order["order_number"], status, json.dumps(items), last, now))
 
 
-def forget(conn, since):
+def forget(conn: sqlite3.Connection, since: float) -> int:
     """Delete every order untouched since ``since``; return how many (an index range scan)."""
     return conn.execute("DELETE FROM order_memory WHERE touched_at < ?", (since,)).rowcount

@@ -12,9 +12,11 @@ import os
 import sqlite3
 import threading
 import time
-from contextlib import contextmanager
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from . import memory
 from .errors import QueueError, UpdateError
@@ -72,20 +74,22 @@ class Record:
 class Queue:
     """A durable update queue in one SQLite file, safe across threads, processes and fork()."""
 
-    def __init__(self, path, *, busy_timeout_s=30.0, memory_days=180):
+    def __init__(self, path: str | os.PathLike[str], *, busy_timeout_s: float = 30.0,
+                 memory_days: float = 180) -> None:
         self.path = Path(path)
         self.busy_timeout_s = busy_timeout_s
         self.memory_days = memory_days  # orders untouched this long are forgotten
         # The lock belongs to the process that made it: first use by several threads at
         # once must find it in place (a None pid would let each install its own RLock).
         self._pid = os.getpid()
-        self._conn = None
-        self._orphans = []  # connections inherited over fork(): never used, never closed
+        self._conn: sqlite3.Connection | None = None
+        # Connections inherited over fork(): never used, never closed.
+        self._orphans: list[sqlite3.Connection] = []
         self._lock = threading.RLock()
 
     # -- connection handling ---------------------------------------------------------------
 
-    def _guard(self):
+    def _guard(self) -> threading.RLock:
         """Return the lock for this process, dropping state inherited over fork()."""
         if self._pid != os.getpid():
             if self._conn is not None:
@@ -97,13 +101,13 @@ class Queue:
             self._pid = os.getpid()
         return self._lock
 
-    def _connection(self):
+    def _connection(self) -> sqlite3.Connection:
         """Return this process's connection (call with the guard lock held)."""
         if self._conn is None:
             self._conn = self._open()
         return self._conn
 
-    def _open(self):
+    def _open(self) -> sqlite3.Connection:
         """Open the file, set WAL and full fsync, create the schema."""
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -126,7 +130,7 @@ class Queue:
         return conn
 
     @contextmanager
-    def _tx(self):
+    def _tx(self) -> Iterator[sqlite3.Connection]:
         """Run a write transaction; the caller's writes are durable when it exits."""
         with self._guard():
             conn = self._connection()
@@ -142,12 +146,12 @@ class Queue:
                 raise
 
     @contextmanager
-    def _read(self):
+    def _read(self) -> Iterator[sqlite3.Connection]:
         """Yield the connection for reads (one snapshot per statement)."""
         with self._guard():
             yield self._connection()
 
-    def close(self):
+    def close(self) -> None:
         """Close this process's connection."""
         with self._guard():
             if self._conn is not None:
@@ -156,12 +160,14 @@ class Queue:
 
     # -- enqueue -----------------------------------------------------------------------------
 
-    def enqueue(self, update):
+    def enqueue(self, update: Mapping[str, Any]) -> dict[str, Any]:
         """Store one update durably and return it with update_id, sequence, occurred_at filled."""
         return self.enqueue_many([update])[0]
 
-    def enqueue_many(self, updates, *, remember=False):
+    def enqueue_many(self, updates: Iterable[Mapping[str, Any]], *,
+                     remember: bool = False) -> list[dict[str, Any]]:
         """Store several updates in one transaction; optionally remember their orders' labels."""
+        updates = list(updates)
         for update in updates:
             check_update(update)
         with self._tx() as conn:
@@ -170,7 +176,7 @@ class Queue:
                 self.remember(conn, [(u["order"], u) for u in filled])
         return filled
 
-    def transaction(self):
+    def transaction(self) -> AbstractContextManager[sqlite3.Connection]:
         """Return a context manager holding the queue's write lock; its writes are durable on exit.
 
         Reads made inside it see no other writer's changes until it ends, so a
@@ -178,13 +184,14 @@ class Queue:
         """
         return self._tx()
 
-    def insert(self, conn, updates):
+    def insert(self, conn: sqlite3.Connection,
+               updates: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
         """Fill and store checked updates inside transaction(); return the filled copies."""
-        updates = [dict(u) for u in updates]  # fill copies; the caller's dicts stay as given
+        filled = [dict(u) for u in updates]  # fill copies; the caller's dicts stay as given
         seq, last_at = conn.execute(COUNTERS_SQL).fetchone()
         seq, last_at = int(seq or 0), float(last_at or 0)
         rows = []
-        for update in updates:
+        for update in filled:
             seq, last_at = fill(update, seq, last_at)
             body, size = encode(update)
             rows.append((update["update_id"], update["order"]["order_number"], body,
@@ -194,36 +201,37 @@ class Queue:
         except sqlite3.IntegrityError:
             raise UpdateError("an update with this update_id is already queued") from None
         conn.execute(SET_COUNTERS_SQL, (str(seq), repr(last_at)))
-        return updates
+        return filled
 
     # -- the orders' memory (see memory.py) --------------------------------------------------
 
-    def recall(self, conn, order_number):
+    def recall(self, conn: sqlite3.Connection, order_number: str) -> memory.Remembered | None:
         """Return what is remembered of an order (inside transaction()), or None."""
         return memory.recall(conn, order_number, memory.cutoff(self.memory_days))
 
-    def remember(self, conn, orders):
+    def remember(self, conn: sqlite3.Connection,
+                 orders: Iterable[tuple[dict[str, Any], dict[str, Any] | None]]) -> None:
         """Remember (order snapshot, queued update or None) pairs inside transaction().
 
         Orders untouched for memory_days are deleted in the same write: an index
         range scan that finds nothing most of the time.
         """
         now = time.time()
-        latest = {}
+        latest: dict[str, tuple[dict[str, Any], dict[str, Any] | None]] = {}
         for order, update in orders:  # the last snapshot of each order wins
             latest[order["order_number"]] = (order, update)
         for order, update in latest.values():
             memory.remember(conn, order, now, update)
         memory.forget(conn, memory.cutoff(self.memory_days, now))
 
-    def remembered(self, order_number):
+    def remembered(self, order_number: str) -> memory.Remembered | None:
         """Return what is remembered of an order, or None."""
         with self._read() as conn:
             return self.recall(conn, order_number)
 
     # -- controller side ---------------------------------------------------------------------
 
-    def recover(self):
+    def recover(self) -> int:
         """Return in-flight rows to pending (call only while holding the controller lock).
 
         Only queue files written by earlier versions hold such rows: claim() no
@@ -233,7 +241,8 @@ class Queue:
             return conn.execute("UPDATE updates SET state = 'pending' "
                                 "WHERE state = 'inflight'").rowcount
 
-    def claim(self, max_updates=500, max_bytes=MAX_BODY, now=None):
+    def claim(self, max_updates: int = 500, max_bytes: int = MAX_BODY,
+              now: float | None = None) -> list[Record]:
         """Return the next sendable rows in queue order, without writing anything.
 
         A row is skipped while an earlier row of the same order waits for a
@@ -261,7 +270,9 @@ class Queue:
             total += record.size + 1
         return batch
 
-    def settle(self, delivered=(), dead=None, retry=None, release=(), error=None, meta=None):
+    def settle(self, delivered: Iterable[int] = (), dead: Mapping[int, Any] | None = None,
+               retry: Mapping[int, float] | None = None, release: Iterable[int] = (),
+               error: str | None = None, meta: Mapping[str, str | None] | None = None) -> None:
         """Record a batch's outcome in one transaction.
 
         ``delivered`` row ids are deleted, ``dead`` maps row id -> errors,
@@ -285,16 +296,16 @@ class Queue:
             for key, value in (meta or {}).items():
                 self._set_meta(conn, key, value)
 
-    def next_due(self):
+    def next_due(self) -> float | None:
         """Return when the earliest pending row becomes sendable, or None if none is pending."""
         with self._read() as conn:
             row = conn.execute("SELECT MIN(next_attempt_at) FROM updates "
                                "WHERE state = 'pending'").fetchone()
-        return row[0]
+        return None if row[0] is None else float(row[0])
 
     # -- inspection and dead letters ---------------------------------------------------------
 
-    def counts(self):
+    def counts(self) -> dict[str, Any]:
         """Return {'pending', 'inflight', 'dead', 'oldest_created_at'}."""
         with self._read() as conn:
             counts = dict(conn.execute("SELECT state, COUNT(*) FROM updates GROUP BY state"))
@@ -303,7 +314,7 @@ class Queue:
         return {"pending": counts.get("pending", 0), "inflight": counts.get("inflight", 0),
                 "dead": counts.get("dead", 0), "oldest_created_at": oldest}
 
-    def dead(self):
+    def dead(self) -> list[dict[str, Any]]:
         """Return the dead letters as dicts (id, update_id, order_number, errors, update)."""
         with self._read() as conn:
             rows = conn.execute("SELECT id, update_id, order_number, errors, last_error, body "
@@ -312,23 +323,23 @@ class Queue:
                  "errors": json.loads(r[3]) if r[3] else None, "reason": r[4],
                  "update": json.loads(r[5])} for r in rows]
 
-    def retry_dead(self, ids=None):
+    def retry_dead(self, ids: Iterable[int] | None = None) -> int:
         """Move dead letters (all, or the given row ids) back to pending; return how many."""
         return self._dead_op("UPDATE updates SET state = 'pending', next_attempt_at = 0, "
                              "errors = NULL", ids)
 
-    def drop_dead(self, ids=None):
+    def drop_dead(self, ids: Iterable[int] | None = None) -> int:
         """Delete dead letters (all, or the given row ids); return how many."""
         return self._dead_op("DELETE FROM updates", ids)
 
-    def _dead_op(self, sql, ids):
+    def _dead_op(self, sql: str, ids: Iterable[int] | None) -> int:
         with self._tx() as conn:
             if ids is None:
                 return conn.execute(sql + " WHERE state = 'dead'").rowcount
             return sum(conn.execute(sql + " WHERE state = 'dead' AND id = ?", (i,)).rowcount
                        for i in ids)
 
-    def updates(self, state=None):
+    def updates(self, state: str | None = None) -> list[dict[str, Any]]:
         """Return the queued updates (optionally of one state) in queue order."""
         with self._read() as conn:
             if state:
@@ -338,31 +349,31 @@ class Queue:
                 rows = conn.execute("SELECT body FROM updates ORDER BY id")
             return [json.loads(r[0]) for r in rows]
 
-    def integrity_check(self):
+    def integrity_check(self) -> str:
         """Return SQLite's integrity_check result ('ok' when healthy)."""
         with self._read() as conn:
-            return conn.execute("PRAGMA integrity_check").fetchone()[0]
+            return str(conn.execute("PRAGMA integrity_check").fetchone()[0])
 
     # -- meta --------------------------------------------------------------------------------
 
-    def get_meta(self, key):
+    def get_meta(self, key: str) -> str | None:
         """Return a stored metadata value or None."""
         with self._read() as conn:
             return self._meta(conn, key)
 
-    def set_meta(self, **values):
+    def set_meta(self, **values: str | None) -> None:
         """Store metadata values (None deletes)."""
         with self._tx() as conn:
             for key, value in values.items():
                 self._set_meta(conn, key, value)
 
     @staticmethod
-    def _meta(conn, key):
+    def _meta(conn: sqlite3.Connection, key: str) -> str | None:
         row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return row[0] if row else None
 
     @staticmethod
-    def _set_meta(conn, key, value):
+    def _set_meta(conn: sqlite3.Connection, key: str, value: str | None) -> None:
         if value is None:
             conn.execute("DELETE FROM meta WHERE key = ?", (key,))
         else:
@@ -373,7 +384,7 @@ class Queue:
 IDS_PER_STATEMENT = 500  # far below SQLite's limit on bound parameters
 
 
-def _for_ids(conn, sql, ids):
+def _for_ids(conn: sqlite3.Connection, sql: str, ids: list[int]) -> None:
     """Run sql once per slice of ids, its ``{}`` replaced by that many placeholders.
 
     One statement for a whole batch, not one per row: a drained batch is 500 rows.

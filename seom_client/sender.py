@@ -39,7 +39,8 @@ class Verdict:
     reason: str = ""
     status: int | None = None
     retry_after: float | None = None
-    records: dict = field(default_factory=dict)  # update_id -> (DELIVER | DEAD | RETRY, errors)
+    # update_id -> (DELIVER | DEAD | RETRY, errors)
+    records: dict[str, tuple[str, Any]] = field(default_factory=dict)
     body: object = None   # the receiver's answer to a refused request (JSON, or text)
     detail: str | None = None  # the raw error behind a plain reason, for --json output
 
@@ -81,7 +82,8 @@ def post(session: requests.Session, config: Any,
 def backoff_delay(attempt: int, base: float, cap: float,
                   rand: Callable[[], float] = random.random) -> float:
     """Return a capped exponential backoff, full jitter: uniform(0, min(cap, base*2**attempt))."""
-    return rand() * min(cap, base * (2 ** min(attempt, 32)))
+    # 2 ** n for n >= 0 is an int; typeshed types int ** int as Any (a negative n is a float).
+    return rand() * min(cap, base * float(2 ** min(attempt, 32)))
 
 
 def parse_retry_after(value: str | None) -> float | None:

@@ -9,6 +9,7 @@ import os
 import re
 import time
 from datetime import datetime, timezone
+from typing import Any
 
 from .errors import SensitiveDataError, UpdateError
 from .screening import CARD_RUN, screen
@@ -27,13 +28,13 @@ PATH_SEGMENT_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,39}|\d{1,7}")
 _encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
-def now_rfc3339(epoch=None):
+def now_rfc3339(epoch: float | None = None) -> str:
     """Return the current (or given) local time as RFC 3339 with offset and milliseconds."""
     moment = datetime.fromtimestamp(time.time() if epoch is None else epoch, timezone.utc)
     return moment.astimezone().isoformat(timespec="milliseconds")
 
 
-def new_update_id():
+def new_update_id() -> str:
     """Return a fresh update id: 32 hex characters, the time in milliseconds then 80 random bits.
 
     Ids made one after another sort together, so the unique index on update_id
@@ -43,7 +44,7 @@ def new_update_id():
     return f"{time.time_ns() // 1_000_000:012x}{os.urandom(10).hex()}"
 
 
-def check_update(update):
+def check_update(update: object) -> None:
     """Raise UpdateError unless update has the shape the queue needs."""
     if not isinstance(update, dict):
         raise UpdateError("an update must be a JSON object")
@@ -68,7 +69,7 @@ def check_update(update):
     refuse_sensitive(update)
 
 
-def refuse_sensitive(update):
+def refuse_sensitive(update: dict[str, Any]) -> None:
     """Raise SensitiveDataError when an update holds payment or street-address data.
 
     The rule is the server's (seom_client.screening); the error names the fields,
@@ -79,22 +80,22 @@ def refuse_sensitive(update):
         raise SensitiveDataError({_safe_path(path): message for path, message in found.items()})
 
 
-def _safe_path(path):
+def _safe_path(path: str) -> str:
     """Return a field path fit to print: segments that are not plain names become [key]."""
     return ".".join(part if PATH_SEGMENT_RE.fullmatch(part) and not CARD_RUN.search(part)
                     else "[key]" for part in path.split("."))
 
 
-def _check_timestamp(occurred):
+def _check_timestamp(occurred: object) -> None:
     try:
-        parsed = datetime.fromisoformat(str(occurred).replace("Z", "+00:00"))
+        parsed: datetime | None = datetime.fromisoformat(str(occurred).replace("Z", "+00:00"))
     except ValueError:
         parsed = None
     if parsed is None or parsed.tzinfo is None:
         raise UpdateError("occurred_at must be an RFC 3339 timestamp with an offset")
 
 
-def fill(update, seq, last_at):
+def fill(update: dict[str, Any], seq: int, last_at: float) -> tuple[int, float]:
     """Fill update_id, sequence and occurred_at where absent; return the next (seq, last_at).
 
     ``seq`` is the persistent counter's value and ``last_at`` the latest time filled in
@@ -112,7 +113,7 @@ def fill(update, seq, last_at):
     return seq, last_at
 
 
-def encode(update):
+def encode(update: dict[str, Any]) -> tuple[str, int]:
     """Return (body, size in bytes) of an update's stored JSON; refuse one too large to send."""
     body = _encode(update)
     size = len(body) if body.isascii() else len(body.encode("utf-8"))

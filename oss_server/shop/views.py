@@ -11,8 +11,8 @@ from ..services.local_time import store_zone
 from ..services.lookup import shopper_lookup
 from ..services.progress import tracker
 from ..services.shopper import order_view, store_view
-from ..storage.shop_pages import StorePage, order_with_lines
 from ..services.tokens import TokenError, make_status_token, read_status_token
+from ..storage.shop_pages import StorePage, order_with_lines
 from .blueprint import bp
 from .context import (
     client_address,
