@@ -28,7 +28,6 @@ SQL_TEXT = re.compile(r"\bSELECT\b[\s\S]*?\bFROM\b|\bINSERT\s+INTO\b|\bUPDATE\s+
 ALLOWED: dict[str, str] = {
     "oss_server/services/refusals.py": "moving to storage/",
     "oss_server/services/throttle.py": "moving to storage/",
-    "oss_server/services/updates.py": "moving to storage/",
     "oss_server/web.py": "moving to storage/",
 }
 

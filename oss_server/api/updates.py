@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from flask import current_app, jsonify, request
-from sqlalchemy.exc import IntegrityError
 
 from ..errors import BadRequest, InvalidSignature, OSSError, PayloadTooLarge, SubscriptionExpired
 from ..extensions import db, limiter
@@ -51,16 +50,9 @@ def post_updates():
         raise
     factor_key = current_app.config["OSS_FACTOR_KEY"]
     links = StatusLinks.from_config(current_app.config)
-    try:
-        batch = apply_updates(db.session, store, updates, factor_key=factor_key, links=links)
-        db.session.commit()
-    except IntegrityError:
-        # Another worker stored one of these orders or update ids between our read and
-        # write; redo the batch once against what it stored (duplicates become visible).
-        # The rollback takes the first try's queued emails with it.
-        db.session.rollback()
-        batch = apply_updates(db.session, store, updates, factor_key=factor_key, links=links)
-        db.session.commit()
+    # A batch that loses a race to another worker is redone inside apply_updates.
+    batch = apply_updates(db.session, store, updates, factor_key=factor_key, links=links)
+    db.session.commit()
     count_updates(batch.results)
     return jsonify(results=[_public(r) for r in batch.results])
 

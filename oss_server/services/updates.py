@@ -15,6 +15,7 @@ from ..schemas.fields import flatten_errors
 from ..schemas.screening import screen
 from ..schemas.update_check import fast_load
 from ..schemas.updates import UpdateIn
+from ..storage.ingestion import lock_for_batch, retry_on_conflict
 from ..storage.keyed_reads import KeyedRead, Pending, ahead, overlaps
 from .orders import order_key
 from .snapshot_writer import SnapshotWriter, ordering_key
@@ -107,9 +108,17 @@ def apply_updates(session: Session, store: Store, raw_updates: list, *, factor_k
     are queued in this same transaction, each in its own savepoint so that one that cannot
     be written never fails the batch; without, none are (demo data, imports). Nothing else
     here can fail for one update alone: validation refuses whatever a column could not
-    hold (lengths, 64-bit numbers, dates, one plain email address) before any write.
+    hold (lengths, 64-bit numbers, dates, one plain email address) before any write. A
+    batch that loses a race to insert the same order or update id is redone once.
     """
     now = now or utcnow()
+    # Concurrency (the SQLite write lock, row locks, conflicting inserts) is storage's.
+    return retry_on_conflict(session, lambda: _apply_batch(session, store, raw_updates,
+                                                           factor_key, now, links))
+
+
+def _apply_batch(session: Session, store: Store, raw_updates: list, factor_key: str,
+                 now: datetime, links: StatusLinks | None) -> BatchResult:
     writer = SnapshotWriter(session, store, factor_key, now)
     # Where nothing overlaps (SQLite), the reads wait for validation to name them.
     ids, keys = _named(raw_updates) if overlaps(session) else (set(), set())
@@ -117,7 +126,7 @@ def apply_updates(session: Session, store: Store, raw_updates: list, *, factor_k
         # On PostgreSQL the server looks the batch's receipts and orders up meanwhile.
         receipts, orders = _RECEIVED.send(session, ids, store.id), writer.send_load(keys)
         checked = [validate_update(raw) for raw in raw_updates]
-    _write_lock_first(session)
+    lock_for_batch(session)
     valid = [data for data, errors in checked if data is not None]
     # Each valid update's order key, computed once.
     order_keys = [None if data is None else order_key(data["order"]["order_number"])
@@ -141,25 +150,6 @@ def apply_updates(session: Session, store: Store, raw_updates: list, *, factor_k
         # Same transaction as the snapshots: a batch that rolls back queues no email.
         queue_status_emails(session, store, batch.status_changes, links)
     return batch
-
-
-def _write_lock_first(session: Session) -> None:
-    """On SQLite, hold the database's write lock before reading what the batch changes.
-
-    SQLite's driver begins a transaction only at the first write, so the batch's reads
-    would run outside it: another worker's batch could commit a newer snapshot of the
-    same order between those reads and this batch's writes, which would then write the
-    older one over it. Begun IMMEDIATE, the transaction holds the lock from its first
-    statement (SQLite has one writer at a time anyway). It is taken once the batch is
-    validated, just before its first read: another worker's batch can be written
-    meanwhile. PostgreSQL locks the stored orders as it reads them (see
-    ``snapshot_writer``).
-    """
-    connection = session.connection()
-    if connection.dialect.name == "sqlite":
-        driver = connection.connection.driver_connection
-        if not driver.in_transaction:
-            driver.execute("BEGIN IMMEDIATE")
 
 
 def _apply_one(writer: SnapshotWriter, data: dict, key: str, seen: set, notices: list) -> str:

@@ -1,0 +1,54 @@
+"""Ingestion's concurrency, in one place: what two batches for the same store may race on.
+
+Every caller of ``services.updates.apply_updates`` (the API, the CLI, demo data) gets it:
+
+- **The SQLite write lock** (:func:`lock_for_batch`). SQLite's driver begins a
+  transaction only at the first write, so the batch's reads would run outside it and
+  another worker could commit a newer snapshot of the same order between this batch's
+  reads and its writes. Begun IMMEDIATE, the transaction holds the database's one write
+  lock from the batch's first read; it is taken once the batch is validated, so another
+  worker's batch can be written meanwhile.
+- **Row locks** on PostgreSQL: the stored orders are read ``FOR UPDATE`` in id order (the
+  ``lock`` of ``keyed_reads.KeyedRead``), so two batches naming the same orders take
+  turns and never deadlock.
+- **Conflicting inserts** (:func:`retry_on_conflict`). On PostgreSQL two batches can
+  both find an order or update id missing and both insert it; the loser's unique index
+  refuses the row. Its batch is redone once from a savepoint, against what the winner
+  stored: its orders are then updated and its repeated ids answered as duplicates.
+  SQLite cannot get there: its write lock is held from the first read.
+"""
+from __future__ import annotations
+
+from typing import Callable, TypeVar
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+T = TypeVar("T")
+
+
+def lock_for_batch(session: Session) -> None:
+    """On SQLite, hold the database's write lock before reading what the batch changes."""
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        driver = connection.connection.driver_connection
+        if not driver.in_transaction:
+            driver.execute("BEGIN IMMEDIATE")
+
+
+def retry_on_conflict(session: Session, run: Callable[[], T]) -> T:
+    """Run *run()*, once more when a concurrent batch inserted the same orders or ids first.
+
+    The first run goes in a savepoint, so its rollback takes only its own writes (and
+    the emails it queued) with it; the second run reads what the other batch committed.
+    """
+    if session.connection().dialect.name == "sqlite":
+        # The write lock (lock_for_batch) is held from the batch's first read: no other
+        # writer can insert in between. (A savepoint first would also begin the
+        # transaction DEFERRED, before the lock could be taken.)
+        return run()
+    try:
+        with session.begin_nested():
+            return run()
+    except IntegrityError:
+        return run()
