@@ -22,7 +22,6 @@ import logging
 import os
 import socket
 import threading
-from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -133,9 +132,12 @@ class Bridge:
                 with self._gather:
                     batch, self._waiting = self._waiting, []
                 self._commit(batch)
-        if isinstance(slot.outcome, BaseException):
-            raise slot.outcome
-        return fire_answer(slot.outcome)
+        outcome = slot.outcome
+        if isinstance(outcome, BaseException):
+            raise outcome
+        if outcome is None:  # a batch's commit gives each of its slots an outcome
+            raise RuntimeError("a fire was left without an outcome")
+        return fire_answer(outcome)
 
     def _commit(self, batch: list[_Slot]) -> None:
         """Fire a batch in one durable transaction (call holding _fire_lock)."""
@@ -197,8 +199,10 @@ class _Slot:
 
     __slots__ = ("call", "outcome", "done")
 
-    def __init__(self, call: tuple):
-        self.call, self.outcome, self.done = call, None, False
+    def __init__(self, call: tuple[Any, ...]) -> None:
+        self.call = call
+        self.outcome: FireResult | BaseException | None = None
+        self.done = False
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -60,7 +60,8 @@ class RemoteSite:
         """Close the HTTP session."""
         self._session.close()
 
-    def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+    def _call(self, method: str, path: str,
+              body: dict[str, Any] | None = None) -> dict[str, Any]:
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
         try:
             response = self._session.request(method, self.url + path, json=body,
@@ -86,8 +87,8 @@ class RemoteSite:
             raise UpdateError(message or "the bridge refused the update")
         if response.status_code == 401:
             raise BridgeUnavailableError("the bridge refused the token (check bridge_token)")
-        raise BridgeUnavailableError(
-            f"the bridge answered HTTP {response.status_code}" + (f": {message}" if message else ""))
+        detail = f": {message}" if message else ""
+        raise BridgeUnavailableError(f"the bridge answered HTTP {response.status_code}{detail}")
 
 
 class _NotFound(SeomClientError):

@@ -11,8 +11,9 @@ import json
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from ..bridge import DEFAULT_LISTEN, make_server
 from ..client import Client
@@ -39,7 +40,7 @@ def cmd_serve(args: Any) -> int:
             thread = threading.Thread(target=server.serve_forever, name="seom-client-bridge",
                                       kwargs={"poll_interval": 0.2}, daemon=True)
             thread.start()
-            host, port = server.server_address[:2]
+            host, port = str(server.server_address[0]), int(server.server_address[1])
             host = f"[{host}]" if ":" in host else host  # an IPv6 address
             out(f"serving the site's queue {client.queue.path} on http://{host}:{port}, "
                 f"sending to {config.endpoint} (Ctrl-C stops)")

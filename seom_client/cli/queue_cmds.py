@@ -13,8 +13,7 @@ from ..client import Client
 from ..config import Config
 from ..controller import request_resume
 from ..errors import UpdateError
-from .common import (EXIT_FAIL, EXIT_OK, EXIT_PAUSED, age, err, flat_errors, load, out,
-                     take_queue)
+from .common import EXIT_FAIL, EXIT_OK, EXIT_PAUSED, age, err, flat_errors, load, out, take_queue
 
 PROGRESS_MIN = 1000  # show a progress bar for backlogs at least this large
 # Ctrl-C everywhere; SIGTERM where it exists; Ctrl-Break on a Windows console.
