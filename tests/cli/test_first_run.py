@@ -135,8 +135,12 @@ def test_make_run_installs_only_when_pyproject_changed(tmp_path):
     stamp.touch()
 
     def planned() -> str:
-        out = subprocess.run(["make", "-n", "run", f"VENV={venv}"], cwd=ROOT, timeout=30,
-                             capture_output=True, text=True)
+        # Run as a person would, not as a sub-make of `make test` (which would print
+        # "Entering/Leaving directory" lines and pass its own flags down).
+        env = {k: v for k, v in os.environ.items()
+               if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS", "MAKEOVERRIDES")}
+        out = subprocess.run(["make", "--no-print-directory", "-n", "run", f"VENV={venv}"],
+                             cwd=ROOT, timeout=30, capture_output=True, text=True, env=env)
         assert out.returncode == 0, out.stderr
         return out.stdout
 
