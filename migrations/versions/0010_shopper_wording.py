@@ -1,7 +1,7 @@
 """a store's time zone, for every date and time its shoppers see
 
 Revision ID: 0010_shopper_wording
-Revises: 0011_api_refusals
+Revises: 0009_api_refusals
 
 Labels worded per language and their tracker stages live in the store's label map
 (JSON), which needs no new column.
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010_shopper_wording"
-down_revision = "0011_api_refusals"
+down_revision = "0009_api_refusals"
 branch_labels = None
 depends_on = None
 

@@ -1,12 +1,12 @@
 """refused API requests counted per store, hour, cause and key id
 
-Revision ID: 0011_api_refusals
+Revision ID: 0009_api_refusals
 Revises: 0008_ids_and_sequence
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011_api_refusals"
+revision = "0009_api_refusals"
 down_revision = "0008_ids_and_sequence"
 branch_labels = None
 depends_on = None
