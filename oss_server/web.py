@@ -6,14 +6,13 @@ from functools import lru_cache, partial
 
 from flask import Flask, request
 from flask_login import current_user
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
 from werkzeug.datastructures import LanguageAccept
 from werkzeug.http import parse_accept_header
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .errors import register_error_handlers
-from .storage import pool_checks  # noqa: F401  (registers the idle-connection check)
+# Imported for their engine and pool hooks: the idle-connection check, SQLite settings.
+from .storage import pool_checks, sqlite_settings  # noqa: F401
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
 from .logs import install_redaction
 from .resources import resource_dir
@@ -107,29 +106,6 @@ def _configure_proxies(app: Flask) -> None:
     if spec:
         counts = [int(x) for x in spec.split(",")] + [0] * 5
         app.wsgi_app = ProxyFix(app.wsgi_app, *counts[:5])
-
-
-SQLITE_MMAP_BYTES = 1 << 30
-
-
-@event.listens_for(Engine, "connect")
-def _sqlite_pragmas(dbapi_connection, _record):
-    # SQLite: enforce foreign keys, wait for writers instead of failing, WAL for concurrency.
-    # synchronous=FULL syncs the WAL at every commit: a client deletes an update once we
-    # answer "applied", so a commit must survive a power cut, not only a crash (NORMAL).
-    # One sync per commit is cheap here: ingestion commits once per batch.
-    if type(dbapi_connection).__module__.startswith("sqlite3"):
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=10000")
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=FULL")
-        # Read the database's first GiB through a memory map: a page already in the OS
-        # cache is then read without a system call and a copy. With a million orders
-        # stored the status page's reads were about 5 % faster; the map is address space
-        # shared by every connection, not memory of each.
-        cursor.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
-        cursor.close()
 
 
 def register_blueprints(app: Flask) -> None:

@@ -4,11 +4,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from ..models import ApiRefusal, Store, utcnow
 from ..models.base import rows_changed
+from ..storage.tallies import add_refusal
 
 # The causes a merchant can act on, with the words the dashboard uses for them.
 CAUSES = {
@@ -25,14 +25,7 @@ def count_refusal(session: Session, store_id: int, cause: str, key_id: str = "",
     if cause not in CAUSES:
         raise ValueError(f"unknown refusal cause {cause!r}")
     hour = (now or utcnow()).replace(minute=0, second=0, microsecond=0)
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    table = ApiRefusal.__table__
-    statement = dialect.insert(table).values(store_id=store_id, hour=hour, cause=cause,
-                                             key_id=key_id or "", count=1)
-    statement = statement.on_conflict_do_update(
-        index_elements=[table.c.store_id, table.c.hour, table.c.cause, table.c.key_id],
-        set_={"count": table.c.count + 1})
-    session.execute(statement)
+    add_refusal(session, store_id, hour, cause, key_id or "")
 
 
 def refusals_since(session: Session, store: Store, since: datetime) -> list[dict]:

@@ -13,21 +13,19 @@ other. An attempt that then succeeds settles its count (:func:`succeeded`).
 from __future__ import annotations
 
 import math
-import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Iterator
-from weakref import WeakKeyDictionary
 
-from sqlalchemy import case, create_engine, delete, event, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import case, delete, or_, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
 from ..models import LoginThrottle, utcnow
 from ..storage.locking import write_locked
+from ..storage.throttle_counters import State, counter_engine, lock_counters, store_counters
 
 
 @dataclass(frozen=True)
@@ -97,11 +95,11 @@ def begin_attempt(session: Session, counted: dict[str, Policy],
     """
     now = now or utcnow()
     with _counter_transaction(session) as conn:
-        states = _lock_rows(conn, counted, now)
+        states = lock_counters(conn, counted, now)
         wait = _wait(states.values(), now)
         if wait:
             return Held(wait_seconds=wait)
-        _store(conn, {key: _after_failure(states[key], policy, now)
+        store_counters(conn, {key: _after_failure(states[key], policy, now)
                       for key, policy in counted.items()})
     return Held(dict(counted))
 
@@ -141,9 +139,9 @@ def count_requests(session: Session, counted: dict[str, Policy],
     """
     now = now or utcnow()
     with _counter_transaction(session) as conn:
-        states = _lock_rows(conn, counted, now)
+        states = lock_counters(conn, counted, now)
         after = {key: _after_failure(states[key], policy, now) for key, policy in counted.items()}
-        _store(conn, after)
+        store_counters(conn, after)
     return {key: _wait([state], now) for key, state in after.items()}
 
 
@@ -175,7 +173,7 @@ def clear(session: Session, key: str) -> None:
 
 
 # A counter's state: (failures, window start, locked until).
-_State = tuple[int, datetime, "datetime | None"]
+_State = State
 
 
 def _after_failure(state: _State | None, policy: Policy, now: datetime) -> _State:
@@ -197,76 +195,13 @@ def _wait(states, now: datetime) -> int:
     return math.ceil(max(waits, default=0))
 
 
-def _lock_rows(conn: Connection, keys, now: datetime) -> dict[str, _State | None]:
-    """Read the keys' counters, locked until the transaction ends (None: no counter yet).
-
-    PostgreSQL: an upsert that changes nothing still locks the row until commit, and
-    makes a missing row to lock; rows go in sorted order, so two attempts never wait on
-    each other crosswise. SQLite: the transaction already holds the write lock.
-    """
-    table = LoginThrottle.__table__
-    names = sorted(keys)
-    found: dict[str, _State | None] = dict.fromkeys(names)
-    columns = (table.c.key, table.c.failures, table.c.window_start, table.c.locked_until)
-    if conn.dialect.name == "postgresql":
-        statement = (postgresql.insert(table)
-                     .values([{"key": k, "failures": 0, "window_start": now} for k in names])
-                     .on_conflict_do_update(index_elements=[table.c.key],
-                                            set_={"failures": table.c.failures})
-                     .returning(*columns))
-    else:
-        statement = select(*columns).where(table.c.key.in_(names))
-        if conn.dialect.name != "sqlite":
-            statement = statement.order_by(table.c.key).with_for_update()
-    for key, failures, start, locked in conn.execute(statement):
-        # A row made just now by the upsert counts as no counter yet.
-        found[key] = (failures, start, locked) if failures else None
-    return found
-
-
-def _store(conn: Connection, states: dict[str, _State]) -> None:
-    table = LoginThrottle.__table__
-    rows = [{"key": key, "failures": failures, "window_start": start, "locked_until": locked}
-            for key, (failures, start, locked) in sorted(states.items())]
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(table).values(rows)
-    conn.execute(statement.on_conflict_do_update(
-        index_elements=[table.c.key],
-        set_={name: statement.excluded[name]
-              for name in ("failures", "window_start", "locked_until")}))
-
-
-_engines: WeakKeyDictionary[Engine, Engine] = WeakKeyDictionary()
-_engines_lock = threading.Lock()
-
-
 @contextmanager
 def _counter_transaction(session: Session) -> Iterator[Connection]:
     """A locked transaction for the counters, committed on its own."""
-    engine = _counter_engine(session)
+    engine = counter_engine(session)
     with engine.connect() as conn, write_locked(conn):
         yield conn
     _maybe_prune(engine)
-
-
-def _counter_engine(session: Session) -> Engine:
-    """The app's database on a pool of its own.
-
-    The request holds its session's connection while it counts: a burst of attempts each
-    waiting for a second connection of the same pool could take every connection and wait
-    for ever (until the pool's timeout).
-    """
-    engine = session.get_bind()
-    if engine.dialect.name == "sqlite" and engine.url.database in (None, "", ":memory:"):
-        own = engine  # an in-memory database exists on one connection only
-    else:
-        with _engines_lock:
-            own = _engines.get(engine)
-            if own is None:
-                own = _engines[engine] = create_engine(engine.url, pool_size=2,
-                                                       max_overflow=8)
-                event.listen(engine, "engine_disposed", lambda _conn: own.dispose())
-    return own
 
 
 # Counters whose window is over and that hold no lock say nothing any more: the next

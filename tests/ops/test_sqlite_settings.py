@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from oss_server.extensions import db
-from oss_server.web import SQLITE_MMAP_BYTES
+from oss_server.storage.sqlite_settings import SQLITE_MMAP_BYTES
 
 
 @pytest.fixture
