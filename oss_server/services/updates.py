@@ -13,7 +13,7 @@ from ..mail.outbox import StatusLinks, queue_status_emails
 from ..models import Order, Store, UpdateReceipt, utcnow
 from ..schemas.fields import flatten_errors
 from ..schemas.screening import screen
-from ..schemas.update_check import fast_load
+from ..schemas.fast_path import fast_path_load
 from ..schemas.updates import UpdateIn
 from ..storage.ingestion import lock_for_batch, retry_on_conflict
 from ..storage.keyed_reads import KeyedRead, Pending, ahead, overlaps
@@ -44,7 +44,7 @@ class BatchResult:
 
 def validate_update(raw) -> tuple[dict | None, dict[str, str] | None]:
     """Validate one raw UPDATE; return (data, None) or (None, {path: message})."""
-    data = fast_load(raw)
+    data = fast_path_load(raw)
     if data is not None:
         return data, None
     # Not provably valid: the schema and the screening give the verdict and the messages.

@@ -2,7 +2,7 @@
 import pytest
 
 from oss_server.api.openapi import build_spec
-from oss_server.schemas.update_check import fast_load
+from oss_server.schemas.fast_path import fast_path_load as fast_load
 
 from ..conftest import make_update
 

@@ -5,7 +5,7 @@ import logging
 import pytest
 
 from oss_server.logs import redact
-from oss_server.schemas.update_check import fast_load
+from oss_server.schemas.fast_path import fast_path_load as fast_load
 from oss_server.schemas.updates import UpdateIn
 from seom_client.screening import (
     CARD_IN_TEXT,

@@ -1,4 +1,4 @@
-"""A hand-written fast path for ``UpdateIn().load`` plus ``screen`` on valid updates.
+"""The fast path of update validation: ``UpdateIn().load`` plus ``screen``, for valid updates.
 
 Ingestion spends most of its validation time inside marshmallow. This module
 accepts only updates it can prove valid, and returns exactly what
@@ -11,43 +11,75 @@ Each object is checked field by field in straight-line code and then copied whol
 (``dict(raw)``): what is absent stays absent and an explicit null stays null, as the
 schema leaves them, and only dates, the time and defaults are put in. Ingestion runs
 this for every update, and a generic loop over a table of fields cost twice as much.
+
+The wire contract is written once, in ``schemas/updates.py``: the field names, lengths
+and ranges checked here are read from its fields when this module is imported.
 """
 from __future__ import annotations
 
 import re
 from datetime import date, datetime, timezone
 
-from .screening import contains_card_number
+from marshmallow import Schema, validate
+
 from .fields import _CONTROL, is_single_address
-from .updates import SEQUENCE_MAX, UPDATE_ID
+from .screening import contains_card_number
+from .updates import (
+    QTY,
+    SEQUENCE_MAX,
+    UPDATE_ID,
+    BillToIn,
+    ItemIn,
+    OrderIn,
+    ShipToIn,
+    TrackingIn,
+    UpdateIn,
+)
 
 _UPDATE_ID = UPDATE_ID.regex.fullmatch
 # Only the shapes both parsers read alike; anything else goes to marshmallow.
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}").fullmatch
 _DATETIME = re.compile(
     r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?(?:Z|[+-]\d{2}:\d{2})").fullmatch
-_QTY_MAX = 1_000_000
 _DIGITS = b"0123456789"
 
-# Every field each object may hold (the schema refuses any other). Text fields and
-# their lengths are checked below; which of them the screening scans for card numbers
-# follows ``screening.NOT_SCANNED`` (order and tracking numbers, zip, phone are not).
-_UPDATE_KEYS = frozenset({"update_id", "sequence", "occurred_at", "notify_customer", "order",
-                          "event"})
-_ORDER_KEYS = frozenset({"order_number", "status", "cart_order_number", "bill_to", "ship_to",
-                         "expected_ship_date", "actual_ship_date", "items", "tracking"})
-_BILL_TO = frozenset({"name", "zip", "email", "phone"})
-_SHIP_TO = frozenset({"name"})
-_ITEM_KEYS = frozenset({"line_id", "sku", "name", "status", "qty_ordered", "qty_shipped",
-                        "qty_needed", "expected_ship_date", "actual_ship_date"})
-_TRACKING_KEYS = frozenset({"number", "carrier", "shipped_on"})
+
+def _keys(schema: type[Schema]) -> frozenset[str]:
+    """Every field an object of *schema* may hold (the schema refuses any other)."""
+    return frozenset(schema._declared_fields)
+
+
+def _longest(schema: type[Schema], name: str) -> int:
+    """The most characters (or list entries) the schema's field *name* accepts."""
+    for check in schema._declared_fields[name].validators:
+        if isinstance(check, validate.Length) and check.max is not None:
+            return check.max
+    raise LookupError(f"{schema.__name__}.{name} has no maximum length")
+
+
+# Text fields and their lengths are checked below; which of them the screening scans for
+# card numbers follows ``screening.NOT_SCANNED`` (order and tracking numbers, zip, phone
+# are not).
+_UPDATE_KEYS, _ORDER_KEYS, _BILL_TO = _keys(UpdateIn), _keys(OrderIn), _keys(BillToIn)
+_SHIP_TO, _ITEM_KEYS, _TRACKING_KEYS = _keys(ShipToIn), _keys(ItemIn), _keys(TrackingIn)
+_EVENT = _longest(UpdateIn, "event")
+_NUMBER, _CART = _longest(OrderIn, "order_number"), _longest(OrderIn, "cart_order_number")
+_STATUS = _longest(OrderIn, "status")
+_ITEMS, _TRACKINGS = _longest(OrderIn, "items"), _longest(OrderIn, "tracking")
+_BILL_NAME, _ZIP = _longest(BillToIn, "name"), _longest(BillToIn, "zip")
+_EMAIL, _PHONE = _longest(BillToIn, "email"), _longest(BillToIn, "phone")
+_SHIP_NAME = _longest(ShipToIn, "name")
+_LINE_ID, _SKU = _longest(ItemIn, "line_id"), _longest(ItemIn, "sku")
+_ITEM_NAME, _ITEM_STATUS = _longest(ItemIn, "name"), _longest(ItemIn, "status")
+_TRACKING_NUMBER, _CARRIER = _longest(TrackingIn, "number"), _longest(TrackingIn, "carrier")
+_QTY_MAX = QTY.max
 
 
 class _Unsure(Exception):
     """Not provably valid: let marshmallow and the screening decide."""
 
 
-def fast_load(raw) -> dict | None:
+def fast_path_load(raw) -> dict | None:
     """Return ``UpdateIn().load(raw)`` for an update that is valid and clean, else None."""
     texts: list[str] = []    # every text value: no control characters
     scanned: list[str] = []  # the ones the screening scans for card numbers
@@ -106,7 +138,7 @@ def _update(raw, texts: list, scanned: list) -> dict:
     if (type(update_id) is not str or not _UPDATE_ID(update_id)
             or type(occurred_at) is not str or not _DATETIME(occurred_at)
             or type(sequence) is not int or not 0 <= sequence <= SEQUENCE_MAX
-            or type(notify) is not bool or _bad(event, 64)):
+            or type(notify) is not bool or _bad(event, _EVENT)):
         raise _Unsure
     try:
         when = datetime.fromisoformat(occurred_at)
@@ -129,8 +161,9 @@ def _order(raw, texts: list, scanned: list) -> dict:
         raise _Unsure
     get = raw.get
     number, status, cart = get("order_number"), get("status"), get("cart_order_number")
-    if (type(number) is not str or not 0 < len(number) <= 64
-            or type(status) is not str or not 0 < len(status) <= 64 or _bad(cart, 64)):
+    if (type(number) is not str or not 0 < len(number) <= _NUMBER
+            or type(status) is not str or not 0 < len(status) <= _STATUS
+            or _bad(cart, _CART)):
         raise _Unsure
     if not number.strip() or not (number.isascii() and (cart or "").isascii()):
         raise _Unsure  # blank, or non-ASCII whose case-folded length the schema checks
@@ -153,7 +186,8 @@ def _bill_to(raw, texts: list, scanned: list) -> dict:
         raise _Unsure
     get = raw.get
     name, zip_code, email, phone = get("name"), get("zip"), get("email"), get("phone")
-    if _bad(name, 200) or _bad(zip_code, 20) or _bad(email, 254) or _bad(phone, 40):
+    if (_bad(name, _BILL_NAME) or _bad(zip_code, _ZIP) or _bad(email, _EMAIL)
+            or _bad(phone, _PHONE)):
         raise _Unsure
     if not ((zip_code or "").strip() or (email or "").strip() or (phone or "").strip()):
         raise _Unsure
@@ -168,7 +202,7 @@ def _ship_to(raw, texts: list, scanned: list) -> dict:
     if type(raw) is not dict or not raw.keys() <= _SHIP_TO:
         raise _Unsure
     name = raw.get("name")
-    if _bad(name, 200):
+    if _bad(name, _SHIP_NAME):
         raise _Unsure
     texts.append(name or "")
     scanned.append(name or "")
@@ -176,7 +210,7 @@ def _ship_to(raw, texts: list, scanned: list) -> dict:
 
 
 def _items(raw, texts: list, scanned: list) -> list[dict]:
-    if type(raw) is not list or len(raw) > 1000:
+    if type(raw) is not list or len(raw) > _ITEMS:
         raise _Unsure
     seen: set[str] = set()
     items = []
@@ -187,8 +221,8 @@ def _items(raw, texts: list, scanned: list) -> list[dict]:
         line_id, sku, name, status = get("line_id"), get("sku"), get("name"), get("status")
         ordered, shipped = get("qty_ordered", 0), get("qty_shipped", 0)
         needed = get("qty_needed", 0)
-        if (type(line_id) is not str or not 0 < len(line_id) <= 64 or line_id in seen
-                or _bad(sku, 64) or _bad(name, 200) or _bad(status, 64)
+        if (type(line_id) is not str or not 0 < len(line_id) <= _LINE_ID or line_id in seen
+                or _bad(sku, _SKU) or _bad(name, _ITEM_NAME) or _bad(status, _ITEM_STATUS)
                 or type(ordered) is not int or not 0 <= ordered <= _QTY_MAX
                 or type(shipped) is not int or not 0 <= shipped <= _QTY_MAX
                 or type(needed) is not int or not 0 <= needed <= _QTY_MAX):
@@ -205,14 +239,15 @@ def _items(raw, texts: list, scanned: list) -> list[dict]:
 
 
 def _tracking(raw, texts: list, scanned: list) -> list[dict]:
-    if type(raw) is not list or len(raw) > 100:
+    if type(raw) is not list or len(raw) > _TRACKINGS:
         raise _Unsure
     rows = []
     for entry in raw:
         if type(entry) is not dict or not entry.keys() <= _TRACKING_KEYS:
             raise _Unsure
         number, carrier = entry.get("number"), entry.get("carrier")
-        if type(number) is not str or not 0 < len(number) <= 64 or _bad(carrier, 64):
+        if (type(number) is not str or not 0 < len(number) <= _TRACKING_NUMBER
+                or _bad(carrier, _CARRIER)):
             raise _Unsure
         texts += (number, carrier or "")
         scanned.append(carrier or "")
