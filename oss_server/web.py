@@ -11,11 +11,12 @@ from werkzeug.http import parse_accept_header
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .errors import register_error_handlers
-# Imported for their engine and pool hooks: the idle-connection check, SQLite settings.
-from .storage import pool_checks, sqlite_settings  # noqa: F401
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
 from .logs import install_redaction
 from .resources import resource_dir
+
+# Imported for their engine and pool hooks: the idle-connection check, SQLite settings.
+from .storage import pool_checks, sqlite_settings  # noqa: F401
 
 
 def init_extensions(app: Flask) -> None:

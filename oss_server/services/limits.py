@@ -11,8 +11,9 @@ from check to count.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from contextlib import AbstractContextManager
-from typing import Callable, Protocol, TypeVar
+from typing import Protocol, TypeVar
 
 from sqlalchemy.engine import Connection, Engine
 

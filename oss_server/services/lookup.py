@@ -1,10 +1,11 @@
 """Shopper lookup: an order number and one verifier, under the failure limits."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
-from typing import Any, Callable, NamedTuple, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session

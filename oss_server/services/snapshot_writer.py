@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 from ..models import Activity, Order, OrderItem, StatusChange, Store, Tracking, UpdateReceipt
 from ..schemas.fields import _CONTROL
 from ..security.factors import FactorHasher, normalise_email
-from ..storage.keyed_reads import KeyedRead, Pending
 from ..storage.bulk_writes import delete_rows, insert_rows, update_rows
+from ..storage.keyed_reads import KeyedRead, Pending
 
 _ORDERS = Order.__table__
 _ITEMS = OrderItem.__table__

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Iterator
 
 from sqlalchemy import case, delete, or_, select, update
 from sqlalchemy.engine import Connection, Engine

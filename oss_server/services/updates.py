@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session
 
 from ..mail.outbox import StatusLinks, queue_status_emails
 from ..models import Order, Store, UpdateReceipt, utcnow
+from ..schemas.fast_path import fast_path_load
 from ..schemas.fields import flatten_errors
 from ..schemas.screening import screen
-from ..schemas.fast_path import fast_path_load
 from ..schemas.updates import UpdateIn
 from ..storage.ingestion import lock_for_batch, retry_on_conflict
 from ..storage.keyed_reads import KeyedRead, Pending, ahead, overlaps

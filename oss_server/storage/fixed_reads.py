@@ -12,8 +12,9 @@ Parameters must be plain values the driver takes as they are (ints, strings).
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from contextlib import contextmanager
-from typing import Any, Callable, NamedTuple, Sequence
+from typing import Any, NamedTuple
 
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import DBAPIError

@@ -19,7 +19,8 @@ Every caller of ``services.updates.apply_updates`` (the API, the CLI, demo data)
 """
 from __future__ import annotations
 
-from typing import Callable, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session

@@ -9,8 +9,8 @@ rows they read (an upsert or ``SELECT … FOR UPDATE``), which is finer than a d
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 from sqlalchemy.engine import Connection
 

@@ -7,9 +7,10 @@ the count. Never in process memory, whose limit would multiply by the number of 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime, timedelta, timezone
-from typing import Callable, Iterator, TypeVar
+from typing import TypeVar
 
 from sqlalchemy import bindparam, create_engine, delete, event, update
 from sqlalchemy.engine import Connection, Dialect, Engine

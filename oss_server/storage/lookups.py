@@ -7,8 +7,9 @@ over as Core would.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
-from typing import Callable, NamedTuple
+from typing import NamedTuple
 
 from sqlalchemy.engine import Connection, Dialect
 

@@ -6,8 +6,9 @@ script's verdicts against that one definition.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import AbstractContextManager, ExitStack, nullcontext
-from typing import Callable, TypeVar
+from typing import TypeVar
 
 from sqlalchemy.engine import Connection, Engine
 

@@ -2,8 +2,8 @@
 from datetime import datetime, timezone
 
 from oss_server.models import UpdateReceipt
-from oss_server.storage.bulk_writes import insert_rows
 from oss_server.services.updates import _RECEIVED, _named, _seen_ids
+from oss_server.storage.bulk_writes import insert_rows
 
 
 def test_named_takes_what_a_raw_batch_names_and_skips_what_cannot_be_valid():

@@ -6,9 +6,9 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
 from oss_server.models import Order, OrderItem, UpdateReceipt
-from oss_server.storage.keyed_reads import KeyedRead, ahead
-from oss_server.storage.bulk_writes import insert_rows
 from oss_server.services.snapshot_writer import SnapshotWriter
+from oss_server.storage.bulk_writes import insert_rows
+from oss_server.storage.keyed_reads import KeyedRead, ahead
 
 WHEN = datetime(2026, 3, 1, 9, 30, 15, 250000, tzinfo=timezone(timedelta(hours=-5)))
 _ORDERS = KeyedRead(Order.__table__, ("id", "order_key", "occurred_at", "sequence"),

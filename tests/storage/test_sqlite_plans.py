@@ -16,9 +16,9 @@ from sqlalchemy import text
 from oss_server import create_app
 from oss_server.extensions import db
 from oss_server.services import accounts, order_search
-from oss_server.storage import shop_pages
 from oss_server.services.lookup import lookup_order
 from oss_server.services.updates import apply_updates
+from oss_server.storage import shop_pages
 
 from ..conftest import TEST_FACTOR_KEY, _config, make_update
 from .plans import accesses, number, seed_orders, sqlite_plan, statements, zip_of
@@ -95,7 +95,8 @@ def _assert_found_not_walked(explained) -> None:
 
 def test_the_database_has_no_statistics(ctx):
     with db.engine.connect() as conn:
-        assert conn.scalar(text("SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'")) == 0
+        stats = "SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'"
+        assert conn.scalar(text(stats)) == 0
 
 
 def test_a_lookup_probes_the_order_and_cart_number_indexes(ctx, monkeypatch):
@@ -158,7 +159,7 @@ def test_ingestion_reads_its_orders_receipts_and_lines_by_key(ctx, monkeypatch):
     assert {"orders", "order_items", "update_receipts"} <= read_tables
     _assert_found_not_walked(explained)
     for sql, plan, found in explained:
-        for _how, table, index in found:
+        for _how, _table, index in found:
             # Orders by their number within the store, or by id: never the update-time index.
             assert index != "ix_orders_store_updated", f"{sql}\n{plan}"
             assert index, f"{sql}\n{plan}"
