@@ -50,8 +50,8 @@ def order_bucket(store_id: int, typed_number: str) -> str:
 @lru_cache(maxsize=4096)
 def ip_bucket(address: str | None) -> str:
     """Bucket of a client address; IPv6 counts per /64, the block one host usually holds."""
-    # Cached: parsing takes about 10 µs for an IPv4 address and 60 µs for IPv6, as much
-    # as one of the lookup's statements, and the same clients come back.
+    # Cached: parsing an address costs as much as one of the lookup's statements (see
+    # docs/performance.md), and the same clients come back.
     try:
         ip = ipaddress.ip_address(address or "")
     except ValueError:

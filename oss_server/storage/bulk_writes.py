@@ -12,11 +12,12 @@ exactly as Core would store them. Statements still run through the connection
 
 On SQLite an INSERT carries many rows (``VALUES (…), (…), …``, at most
 ``_SQLITE_PARAMETERS`` parameters a statement): sqlite3's executemany resets, binds and
-steps the statement once per row, which cost about 40 % more than the rows inserted in
-one go. The rows are inserted in the order given, as executemany inserts them.
+steps the statement once per row, which costs more than the rows inserted in one go
+(docs/performance.md, "Figures behind the storage code"). The rows are inserted in the
+order given, as executemany inserts them.
 
 On PostgreSQL an INSERT is a ``COPY … FROM STDIN`` instead: psycopg's executemany
-sends one Bind/Execute per row and costs four times as much client CPU. COPY is
+sends one Bind/Execute per row and costs several times its client CPU. COPY is
 all-or-nothing like the INSERT and runs in the same transaction; it goes to the
 driver directly (no cursor events), and its errors are wrapped as SQLAlchemy wraps
 a statement's.

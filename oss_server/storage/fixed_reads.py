@@ -1,12 +1,12 @@
 """Fixed SELECTs run on the driver's own cursor, their values converted as Core would.
 
-On the busiest reads of the service (the shopper pages) SQLAlchemy Core spends about
-0.1 ms per statement on its execution context, result metadata and row objects; the
-driver itself takes a few microseconds. A statement whose shape never changes can skip
-that layer: it is compiled once per dialect, run with parameters in the driver's own
-style (``?`` for sqlite3, ``%(name)s`` for psycopg), and each column goes through the
-result processor of its SQLAlchemy type, so dates parsed from SQLite's text, JSON and
-aware UTC times come back exactly as they would through Core.
+On the busiest reads of the service (the shopper pages) SQLAlchemy Core spends far more
+per statement on its execution context, result metadata and row objects than the driver
+takes (docs/performance.md, "Figures behind the storage code"). A statement whose shape
+never changes can skip that layer: it is compiled once per dialect, run with parameters
+in the driver's own style (``?`` for sqlite3, ``%(name)s`` for psycopg), and each column
+goes through the result processor of its SQLAlchemy type, so dates parsed from SQLite's
+text, JSON and aware UTC times come back exactly as they would through Core.
 
 Parameters must be plain values the driver takes as they are (ints, strings).
 """

@@ -84,9 +84,9 @@ class KeyedRead:
             if postgresql and self.replan:
                 # Never kept prepared, so no generic plan made before the table had
                 # statistics can stay (see _probes). For a new store's orders such a
-                # plan scanned them all: 63-106 ms a batch by the 60th. Planned with the
-                # keys as a constant that search is hashed (2-5 ms), and with statistics
-                # the unique index is used; planning costs about 0.2 ms.
+                # plan scanned them all; planned with the keys as a constant that search
+                # is hashed, and with statistics the unique index is used (figures:
+                # docs/performance.md, "Figures behind the storage code").
                 cursor.execute(sql, args, prepare=False)
             else:
                 cursor.execute(sql, args)
@@ -197,7 +197,7 @@ def _probes(read: KeyedRead, dialect: Dialect, array: str) -> str:
     generic plan for the connection's life. Planned while the table was small (a new
     store, or statistics that autovacuum has not refreshed yet), ``store_id = $1 AND key =
     ANY($2)`` became a scan of the store's whole index with the array searched per row:
-    a batch's receipt check grew from 25 to 100 ms over 10,000 receipts. A ``LIMIT 1``
+    a batch's receipt check grew fourfold over 10,000 receipts. A ``LIMIT 1``
     lateral subquery probing the unique index with both columns costs one descent per
     key in every plan, as fast as the best plan of the ``ANY`` form.
     """

@@ -21,8 +21,8 @@ def _sqlite_pragmas(dbapi_connection, _record):
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=FULL")
         # Read the database's first GiB through a memory map: a page already in the OS
-        # cache is then read without a system call and a copy. With a million orders
-        # stored the status page's reads were about 5 % faster; the map is address space
-        # shared by every connection, not memory of each.
+        # cache is then read without a system call and a copy (status pages: see
+        # docs/performance.md); the map is address space shared by every connection,
+        # not memory of each.
         cursor.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
         cursor.close()
