@@ -16,25 +16,18 @@ from datetime import datetime, timezone
 
 from sqlalchemy.orm import Session
 
-from ..models import Activity, Order, OrderItem, StatusChange, Store, Tracking, UpdateReceipt
+from ..models import Order, Store
 from ..schemas.fields import _CONTROL
 from ..security.factors import FactorHasher, normalise_email
-from ..storage.bulk_writes import delete_rows, insert_rows, update_rows
-from ..storage.keyed_reads import KeyedRead, Pending
-
-_ORDERS = Order.__table__
-_ITEMS = OrderItem.__table__
-_TRACKING = Tracking.__table__
-_HISTORY = StatusChange.__table__
-_RECEIPTS = UpdateReceipt.__table__
-_ACTIVITY = Activity.__table__
-# Locked while the batch runs: a concurrent batch changing the same order waits, then
-# reads what this one wrote, so an older snapshot can never be written over a newer one
-# that committed in between (READ COMMITTED would let both pass the staleness check).
-_STORED_ORDERS = KeyedRead(_ORDERS, ("id", "order_key", "status", "occurred_at", "sequence"),
-                           "order_key", scoped=True, lock=True, replan=True)
-_STORED_LINES = KeyedRead(_ITEMS, ("order_id", "line_id", "status"), "order_id")
-_ORDER_IDS = KeyedRead(_ORDERS, ("order_key", "id"), "order_key", scoped=True, replan=True)
+from ..storage.keyed_reads import Pending
+from ..storage.orders import (
+    insert_orders,
+    read_line_states,
+    read_order_states,
+    replace_orders,
+    send_order_states,
+    write_snapshots,
+)
 
 
 def ordering_key(occurred_at: datetime, sequence: int) -> tuple[datetime, int]:
@@ -70,7 +63,7 @@ class SnapshotWriter:
 
     def send_load(self, keys: set[str]) -> Pending:
         """Start reading the stored orders named by *keys* (see ``storage.keyed_reads.ahead``)."""
-        return _STORED_ORDERS.send(self.session, keys, self.store_id)
+        return send_order_states(self.session, self.store_id, keys)
 
     def load(self, keys: set[str], early: Pending | None = None,
              asked: set[str] = frozenset()) -> None:
@@ -82,12 +75,12 @@ class SnapshotWriter:
         rows = early.rows() if early is not None else []
         missed = keys - asked
         if missed:
-            rows += _STORED_ORDERS.all(self.session, missed, self.store_id)
+            rows += read_order_states(self.session, self.store_id, missed)
         by_id = {}
         for order_id, key, status, occurred_at, sequence in rows:
             state = OrderState(order_id, ordering_key(occurred_at, sequence), status, {})
             self.orders[key] = by_id[order_id] = state
-        for order_id, line_id, status in _STORED_LINES.all(self.session, by_id):
+        for order_id, line_id, status in read_line_states(self.session, by_id):
             by_id[order_id].line_status[line_id] = status
 
     def state(self, key: str) -> OrderState | None:
@@ -182,18 +175,12 @@ class SnapshotWriter:
         if new:
             rows = [{**state.row, "store_id": self.store.id, "order_key": key,
                      "created_at": self.now} for key, state in new]
-            insert_rows(self.session, _ORDERS, rows)
-            # A bulk INSERT (or COPY) returns no ids: read them back by the unique key.
-            ids = dict(_ORDER_IDS.all(self.session, (key for key, _s in new), self.store_id))
+            ids = insert_orders(self.session, self.store.id, rows)
             for key, state in new:
                 state.id = ids[key]
         stored_ids = [state.id for state in stored]
         if stored:
-            update_rows(self.session, _ORDERS,
-                        [{**state.row, "id": state.id} for state in stored])
-            # A snapshot replaces the lines and tracking whole.
-            for child in (_ITEMS, _TRACKING):
-                delete_rows(self.session, child, "order_id", stored_ids)
+            replace_orders(self.session, [{**state.row, "id": state.id} for state in stored])
         items, tracking, history = [], [], []
         for _key, state in touched:
             # The rows are the writer's own: they take their order's id in place.
@@ -202,16 +189,9 @@ class SnapshotWriter:
             items += state.items
             tracking += state.tracking
             history += state.history
-        self._insert(_ITEMS, items)
-        self._insert(_TRACKING, tracking)
-        self._insert(_HISTORY, history)
-        self._insert(_RECEIPTS, self.receipts)
-        self._insert(_ACTIVITY, self.activity)
+        write_snapshots(self.session, items, tracking, history, self.receipts, self.activity)
         self._expire_loaded(stored_ids)
         return {key: state.id for key, state in touched}
-
-    def _insert(self, table, rows: list[dict]) -> None:
-        insert_rows(self.session, table, rows)
 
     def _expire_loaded(self, order_ids: list[int]) -> None:
         # Orders this session already holds would otherwise show their old snapshot.

@@ -10,21 +10,20 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..mail.outbox import StatusLinks, queue_status_emails
-from ..models import Order, Store, UpdateReceipt, utcnow
+from ..models import Order, Store, utcnow
 from ..schemas.fast_path import fast_path_load
 from ..schemas.fields import flatten_errors
 from ..schemas.screening import screen
 from ..schemas.updates import UpdateIn
 from ..storage.ingestion import lock_for_batch, retry_on_conflict
-from ..storage.keyed_reads import KeyedRead, Pending, ahead, overlaps
+from ..storage.keyed_reads import Pending, ahead, overlaps
+from ..storage.orders import read_seen_update_ids, send_seen_update_ids
 from .orders import order_key
 from .snapshot_writer import SnapshotWriter, ordering_key
 
 log = logging.getLogger(__name__)
 
 _update_schema = UpdateIn()
-_RECEIVED = KeyedRead(UpdateReceipt.__table__, ("update_id",), "update_id", scoped=True,
-                      unique=True)
 
 
 @dataclass
@@ -63,7 +62,7 @@ def validate_update(raw) -> tuple[dict | None, dict[str, str] | None]:
     return data, None
 
 
-def _named(raw_updates: list) -> tuple[set[str], set[str]]:
+def names_in_batch(raw_updates: list) -> tuple[set[str], set[str]]:
     """The update ids and order keys a raw batch names, before validation says which count.
 
     Reads of these can start while the batch is validated, so only plain values are
@@ -88,15 +87,15 @@ def _plain(value) -> bool:
             and value.isprintable())
 
 
-def _seen_ids(session: Session, store: Store, updates: list[dict], early: Pending,
-              asked: set[str]) -> set[str]:
+def seen_update_ids(session: Session, store: Store, updates: list[dict], early: Pending,
+                    asked: set[str]) -> set[str]:
     """Return the batch's update ids the store already holds receipts for.
 
     *early* is the read of the ids in *asked*; any valid id it did not cover is read now.
     """
     seen = {update_id for (update_id,) in early.rows()}
     missed = {u["update_id"] for u in updates} - asked
-    return seen | {update_id for (update_id,) in _RECEIVED.all(session, missed, store.id)}
+    return seen | read_seen_update_ids(session, store.id, missed)
 
 
 def apply_updates(session: Session, store: Store, raw_updates: list, *, factor_key: str,
@@ -112,27 +111,41 @@ def apply_updates(session: Session, store: Store, raw_updates: list, *, factor_k
     batch that loses a race to insert the same order or update id is redone once.
     """
     now = now or utcnow()
-    # Concurrency (the SQLite write lock, row locks, conflicting inserts) is storage's.
-    return retry_on_conflict(session, lambda: _apply_batch(session, store, raw_updates,
-                                                           factor_key, now, links))
-
-
-def _apply_batch(session: Session, store: Store, raw_updates: list, factor_key: str,
-                 now: datetime, links: StatusLinks | None) -> BatchResult:
     writer = SnapshotWriter(session, store, factor_key, now)
     # Where nothing overlaps (SQLite), the reads wait for validation to name them.
-    ids, keys = _named(raw_updates) if overlaps(session) else (set(), set())
+    ids, keys = names_in_batch(raw_updates) if overlaps(session) else (set(), set())
     with ahead(session):
         # On PostgreSQL the server looks the batch's receipts and orders up meanwhile.
-        receipts, orders = _RECEIVED.send(session, ids, store.id), writer.send_load(keys)
+        receipts, orders = send_seen_update_ids(session, store.id, ids), writer.send_load(keys)
         checked = [validate_update(raw) for raw in raw_updates]
+    # Concurrency (the SQLite write lock, row locks, conflicting inserts) is storage's.
     lock_for_batch(session)
+
+    def write(first: bool) -> BatchResult:
+        # A redo reads everything again: what the other worker stored is then seen.
+        if first:
+            return _write_batch(session, store, writer, raw_updates, checked, links,
+                                (receipts, ids, orders, keys))
+        return _write_batch(session, store, SnapshotWriter(session, store, factor_key, now),
+                            raw_updates, checked, links, None)
+
+    return retry_on_conflict(session, write)
+
+
+def _write_batch(session: Session, store: Store, writer: SnapshotWriter, raw_updates: list,
+                 checked: list, links: StatusLinks | None, early: tuple | None) -> BatchResult:
+    """Read what the validated batch changes, plan each update and write them all."""
     valid = [data for data, errors in checked if data is not None]
     # Each valid update's order key, computed once.
     order_keys = [None if data is None else order_key(data["order"]["order_number"])
                   for data, _errors in checked]
-    seen = _seen_ids(session, store, valid, receipts, ids)
-    writer.load(set(order_keys) - {None}, orders, keys)
+    if early is not None:
+        receipts, ids, orders, keys = early
+        seen = seen_update_ids(session, store, valid, receipts, ids)
+        writer.load(set(order_keys) - {None}, orders, keys)
+    else:
+        seen = read_seen_update_ids(session, store.id, {u["update_id"] for u in valid})
+        writer.load(set(order_keys) - {None})
     batch, notices = BatchResult(), []
     for raw, (data, errors), key in zip(raw_updates, checked, order_keys):
         if data is None:

@@ -13,9 +13,9 @@ Every caller of ``services.updates.apply_updates`` (the API, the CLI, demo data)
   turns and never deadlock.
 - **Conflicting inserts** (:func:`retry_on_conflict`). On PostgreSQL two batches can
   both find an order or update id missing and both insert it; the loser's unique index
-  refuses the row. Its batch is redone once from a savepoint, against what the winner
-  stored: its orders are then updated and its repeated ids answered as duplicates.
-  SQLite cannot get there: its write lock is held from the first read.
+  refuses the row. Its reads and writes are redone once from a savepoint, against what
+  the winner stored: its orders are then updated and its repeated ids answered as
+  duplicates. (On SQLite the write lock makes this race impossible; the redo is the same.)
 """
 from __future__ import annotations
 
@@ -37,19 +37,16 @@ def lock_for_batch(session: Session) -> None:
             driver.execute("BEGIN IMMEDIATE")
 
 
-def retry_on_conflict(session: Session, run: Callable[[], T]) -> T:
-    """Run *run()*, once more when a concurrent batch inserted the same orders or ids first.
+def retry_on_conflict(session: Session, run: Callable[[bool], T]) -> T:
+    """Run ``run(True)``; when a concurrent batch inserted the same rows first, ``run(False)``.
 
-    The first run goes in a savepoint, so its rollback takes only its own writes (and
-    the emails it queued) with it; the second run reads what the other batch committed.
+    Called once the write lock is held (:func:`lock_for_batch`). The first run goes in a
+    savepoint, so its rollback takes only its own reads' locks and writes (and the emails
+    it queued) with it; the second, told it is a redo, reads what the other batch
+    committed.
     """
-    if session.connection().dialect.name == "sqlite":
-        # The write lock (lock_for_batch) is held from the batch's first read: no other
-        # writer can insert in between. (A savepoint first would also begin the
-        # transaction DEFERRED, before the lock could be taken.)
-        return run()
     try:
         with session.begin_nested():
-            return run()
+            return run(True)
     except IntegrityError:
-        return run()
+        return run(False)

@@ -109,18 +109,18 @@ def test_rolled_back_update_sends_nothing(app, session, emailing_store, inbox, s
 def test_retried_batch_queues_its_email_once(session, shop_api, inbox, send, monkeypatch):
     from sqlalchemy.exc import IntegrityError
 
-    from oss_server.extensions import db
+    from oss_server.services import snapshot_writer
 
-    real_commit, calls = db.session.commit, []
+    real_insert, calls = snapshot_writer.insert_orders, []
 
-    def commit_racing_once():
+    def insert_racing_once(*args):
         calls.append(1)
         if len(calls) == 1:
-            # As if another worker stored the order first: the view rolls back and redoes.
+            # As if another worker stored the order first: the batch is redone.
             raise IntegrityError("INSERT", {}, Exception("unique"))
-        real_commit()
+        return real_insert(*args)
 
-    monkeypatch.setattr(db.session, "commit", commit_racing_once)
+    monkeypatch.setattr(snapshot_writer, "insert_orders", insert_racing_once)
     assert shop_api.results(notify(make_update())) == ["applied"]
     monkeypatch.undo()
     assert len(outbox(session)) == 1
