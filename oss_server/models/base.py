@@ -1,8 +1,8 @@
 """Declarative base with a naming convention so migrations stay stable."""
 from datetime import datetime, timezone
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
-from sqlalchemy import CursorResult, DateTime, MetaData, Result, TypeDecorator
+from sqlalchemy import CursorResult, DateTime, MetaData, Result, Table, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase
 
 NAMING_CONVENTION = {
@@ -38,6 +38,11 @@ def utcnow() -> datetime:
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+    if TYPE_CHECKING:
+        # SQLAlchemy types __table__ as any FromClause (a class may map a join or a select);
+        # every model here is declared on a Table, which Core's insert/update/delete take.
+        __table__: ClassVar[Table]
 
 
 def rows_changed(result: Result[Any]) -> int:
