@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from sqlalchemy import select
 
 from oss_server.mail.outbox import StatusLinks
@@ -108,6 +109,9 @@ def test_rolled_back_update_sends_nothing(app, session, emailing_store, inbox, s
 
 def test_retried_batch_queues_its_email_once(session, shop_api, inbox, send, monkeypatch):
     from sqlalchemy.exc import IntegrityError
+
+    if session.get_bind().dialect.name == "sqlite":
+        pytest.skip("SQLite's write lock rules the insert race out; no batch is redone there")
 
     from oss_server.services import snapshot_writer
 
