@@ -70,7 +70,9 @@ def open_store(slug: str, conn: Connection | None = None) -> ShopStore:
 def open_store_page(slug: str, order_id: int, conn: Connection) -> StorePage:
     """:func:`open_store`, with the row and version of its order *order_id* (None if not its)."""
     found = shop_store_page(conn, slug, order_id) if _possible(slug) else None
-    _opened(found.store if found else None)
+    if found is None:
+        abort(404)
+    _opened(found.store)
     return found
 
 

@@ -12,35 +12,38 @@ Parameters must be plain values the driver takes as they are (ints, strings).
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any, NamedTuple
+from typing import Any, Generic, NamedTuple, TypeVar
 
 from sqlalchemy.engine import Connection, Dialect
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.sql import Select
+from sqlalchemy.exc import DBAPIError, InvalidRequestError
+from sqlalchemy.sql import CompoundSelect, Select
+
+R = TypeVar("R", bound=NamedTuple)
 
 
 class _Compiled(NamedTuple):
     sql: str
     names: list[str] | None  # parameter order for positional drivers; None: by name
-    processors: list[Callable[[Any], Any] | None]
+    processors: Sequence[Callable[[Any], Any] | None]
 
 
-class FixedRead:
+class FixedRead(Generic[R]):
     """One SELECT whose rows come back as *row_type* (a NamedTuple of its columns)."""
 
-    def __init__(self, statement: Select, row_type: type):
+    def __init__(self, statement: Select[Any] | CompoundSelect[Any], row_type: type[R]):
         columns = [column.key for column in statement.selected_columns]
         if columns != list(row_type._fields):
             raise ValueError(f"{row_type.__name__} fields {row_type._fields} != {columns}")
         self.statement, self.row_type = statement, row_type
         self._compiled: dict[tuple[str, str], _Compiled] = {}
 
-    def all(self, conn: Connection, **params) -> list:
+    def all(self, conn: Connection, **params: Any) -> list[R]:
         """Run the statement on *conn*'s connection and return every row."""
         compiled = self._for(conn.dialect)
-        args = params if compiled.names is None else [params[n] for n in compiled.names]
+        args: Mapping[str, Any] | list[Any] = (
+            params if compiled.names is None else [params[n] for n in compiled.names])
         rows = driver_execute(conn, compiled.sql, args, fetch=True, hide_parameters=False)
         make = self.row_type._make
         if not any(compiled.processors):
@@ -49,7 +52,7 @@ class FixedRead:
         return [make([value if convert is None or value is None else convert(value)
                       for convert, value in zip(processors, row)]) for row in rows]
 
-    def first(self, conn: Connection, **params):
+    def first(self, conn: Connection, **params: Any) -> R | None:
         """Return the first row, or None."""
         rows = self.all(conn, **params)
         return rows[0] if rows else None
@@ -86,8 +89,8 @@ def core_errors(conn: Connection, sql: str, args, cursor=None, hide_parameters: 
                                   connection_invalidated=lost, dialect=conn.dialect) from exc
 
 
-def driver_execute(conn: Connection, sql: str, args: Sequence, fetch: bool = False,
-                   hide_parameters: bool = True) -> list:
+def driver_execute(conn: Connection, sql: str, args: Sequence[Any] | Mapping[str, Any],
+                   fetch: bool = False, hide_parameters: bool = True) -> Sequence[Any]:
     """Run *sql* on *conn*'s DBAPI cursor, in the transaction *conn* has open.
 
     Errors raise as Core raises a statement's (a :class:`DBAPIError`, the error pages'
@@ -101,6 +104,14 @@ def driver_execute(conn: Connection, sql: str, args: Sequence, fetch: bool = Fal
             return cursor.fetchall() if fetch else []
     finally:
         cursor.close()
+
+
+def driver_connection(conn: Connection) -> Any:
+    """The driver's own connection (sqlite3's or psycopg's) under *conn*."""
+    driver = conn.connection.driver_connection
+    if driver is None:  # the pooled connection was closed under *conn*
+        raise InvalidRequestError("the connection's driver connection is closed")
+    return driver
 
 
 def driver_mark(dialect: Dialect) -> str:

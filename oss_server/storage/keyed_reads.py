@@ -18,13 +18,17 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from functools import lru_cache
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import String, Table
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from .fixed_reads import core_errors, driver_mark
+from .fixed_reads import core_errors, driver_connection, driver_mark
+
+if TYPE_CHECKING:
+    import psycopg
 
 __all__ = ["KeyedRead", "Pending", "ahead", "overlaps", "padded"]
 
@@ -87,7 +91,8 @@ class KeyedRead:
                 # plan scanned them all; planned with the keys as a constant that search
                 # is hashed, and with statistics the unique index is used (figures:
                 # docs/performance.md, "Figures behind the storage code").
-                cursor.execute(sql, args, prepare=False)
+                # prepare= is psycopg's own, beyond the DBAPI cursor SQLAlchemy types.
+                cast("psycopg.Cursor[Any]", cursor).execute(sql, args, prepare=False)
             else:
                 cursor.execute(sql, args)
         return Pending(connection, self, cursor, sql, args)
@@ -134,7 +139,7 @@ def ahead(session: Session):
         yield
         return
     with _as_core_errors(connection, "(pipelined reads)", None, None):
-        with connection.connection.driver_connection.pipeline():
+        with driver_connection(connection).pipeline():
             yield
 
 

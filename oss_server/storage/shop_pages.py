@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections import namedtuple
 from datetime import date, datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import Date, Integer, String, bindparam, literal_column, null, select, union_all
 from sqlalchemy.engine import Connection
@@ -111,8 +111,10 @@ _ORDER = FixedRead(
 # None if not its). The order's columns are prefixed: a store has an id and a name too.
 _VERSION_ONLY = tuple(name for name in _Version._fields if name not in _OrderRow._fields)
 _PAGE_ORDER = _OrderRow._fields + _VERSION_ONLY
-_StorePage = namedtuple("_StorePage",
-                        ShopStore._fields + tuple(f"order_{name}" for name in _PAGE_ORDER))
+# Its fields are joined at import, which mypy cannot follow (typeshed's namedtuple()
+# returns a plain tuple class): its rows are typed Any, read only by shop_store_page.
+_StorePage = cast("type[Any]", namedtuple(
+    "_StorePage", ShopStore._fields + tuple(f"order_{name}" for name in _PAGE_ORDER)))
 _STORE_PAGE = FixedRead(
     select(*_columns(_stores, ShopStore, skip=1), _merchants.c.paid_through,
            *[_orders.c[name].label(f"order_{name}") for name in _PAGE_ORDER])
@@ -125,18 +127,20 @@ _STORE_PAGE = FixedRead(
 class _LineRow(NamedTuple):
     """One row of :data:`_LINES`: an item, a tracking number or a change, by ``kind``."""
 
+    # Each slot holds a column of the row's kind (its SQL type is the letter's: text,
+    # number, date, time) and NULL in the others: typed Any, as only ``kind`` tells.
     kind: int
     ord: int
-    t1: str | None
-    t2: str | None
-    t3: str | None
-    n1: int | None
-    n2: int | None
-    n3: int | None
-    t4: str | None
-    d1: date | None
-    d2: date | None
-    at: datetime | None
+    t1: Any
+    t2: Any
+    t3: Any
+    n1: Any
+    n2: Any
+    n3: Any
+    t4: Any
+    d1: Any
+    d2: Any
+    at: Any
 
 
 _ITEM, _TRACKING_NUMBER, _CHANGE = 0, 1, 2
@@ -181,9 +185,26 @@ _LINES = FixedRead(union_all(
 ).order_by(literal_column("kind"), literal_column("ord")), _LineRow)
 
 
-# What the shopper pages read of one order: its row's fields (named as on Order), then
-# its items, tracking numbers and history.
-ShopperOrder = namedtuple("ShopperOrder", _OrderRow._fields + ("items", "tracking", "history"))
+class ShopperOrder(NamedTuple):
+    """What the shopper pages read of one order: its row, then its lines."""
+
+    # The fields of _OrderRow (named as on Order), checked below.
+    id: int
+    order_number: str
+    cart_order_number: str | None
+    status: str
+    bill_to_name: str | None
+    ship_to_name: str | None
+    expected_ship_date: date | None
+    actual_ship_date: date | None
+    updated_at: datetime
+    items: list[ShopItem]
+    tracking: list[ShopTracking]
+    history: list[ShopChange]
+
+
+if ShopperOrder._fields[:len(_OrderRow._fields)] != _OrderRow._fields:
+    raise TypeError("ShopperOrder must begin with the fields of _OrderRow")
 
 
 def shop_store(conn: Connection, slug: str) -> ShopStore | None:
@@ -197,14 +218,16 @@ def shopper_order(conn: Connection, store_id: int, order_id: int) -> ShopperOrde
     return None if row is None else order_with_lines(conn, row)
 
 
-def order_with_lines(conn: Connection, row: tuple) -> ShopperOrder:
+def order_with_lines(conn: Connection, row: _OrderRow) -> ShopperOrder:
     """Return the order of *row* (as :class:`StorePage` holds it) in full."""
     if conn.dialect.name == "sqlite":
         order_id = row.id
         return ShopperOrder(*row, items=_ITEMS.all(conn, order_id=order_id),
                             tracking=_TRACKING.all(conn, order_id=order_id),
                             history=_HISTORY.all(conn, order_id=order_id))
-    items, tracking, history = [], [], []
+    items: list[ShopItem] = []
+    tracking: list[ShopTracking] = []
+    history: list[ShopChange] = []
     for line in _LINES.all(conn, order_id=row.id):
         if line.kind == _ITEM:
             items.append(ShopItem(line.t1, line.t2, line.t3, line.n1, line.n2, line.n3,
@@ -220,8 +243,8 @@ class StorePage(NamedTuple):
     """What a status page reads first: the store, and its order's row and version."""
 
     store: ShopStore
-    order: tuple | None  # the order's row (the fields of ShopperOrder before its lines)
-    version: tuple | None
+    order: _OrderRow | None  # the order's row (the fields of ShopperOrder before its lines)
+    version: _Version | None
 
 
 def shop_store_page(conn: Connection, slug: str, order_id: int) -> StorePage | None:

@@ -38,11 +38,13 @@ def lock_counters(conn: Connection, keys, now: datetime) -> dict[str, State | No
                      .on_conflict_do_update(index_elements=[table.c.key],
                                             set_={"failures": table.c.failures})
                      .returning(*columns))
+        rows = conn.execute(statement)
     else:
-        statement = select(*columns).where(table.c.key.in_(names))
+        query = select(*columns).where(table.c.key.in_(names))
         if conn.dialect.name != "sqlite":
-            statement = statement.order_by(table.c.key).with_for_update()
-    for key, failures, start, locked in conn.execute(statement):
+            query = query.order_by(table.c.key).with_for_update()
+        rows = conn.execute(query)
+    for key, failures, start, locked in rows:
         # A row made just now by the upsert counts as no counter yet.
         found[key] = (failures, start, locked) if failures else None
     return found
@@ -72,14 +74,13 @@ def counter_engine(session: Session) -> Engine:
     waiting for a second connection of the same pool could take every connection and wait
     for ever (until the pool's timeout).
     """
-    engine = session.get_bind()
+    engine = session.get_bind().engine  # a session bound to a Connection: its engine
     if engine.dialect.name == "sqlite" and engine.url.database in (None, "", ":memory:"):
-        own = engine  # an in-memory database exists on one connection only
-    else:
-        with _engines_lock:
-            own = _engines.get(engine)
-            if own is None:
-                own = _engines[engine] = create_engine(engine.url, pool_size=2,
-                                                       max_overflow=8)
-                event.listen(engine, "engine_disposed", lambda _conn: own.dispose())
+        return engine  # an in-memory database exists on one connection only
+    with _engines_lock:
+        own = _engines.get(engine)
+        if own is None:
+            own = new = _engines[engine] = create_engine(engine.url, pool_size=2,
+                                                         max_overflow=8)
+            event.listen(engine, "engine_disposed", lambda _conn: new.dispose())
     return own
