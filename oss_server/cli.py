@@ -173,7 +173,7 @@ def demo_command():
 @with_appcontext
 def purge():
     """Apply retention: expired orders, receipts, activity and sent emails."""
-    from .mail.outbox import purge_outbox
+    from .services.email_outbox import purge_outbox
 
     now = datetime.now().astimezone()
     counts = retention.purge(db.session, now, current_app.config["OSS_RECEIPT_DAYS"])

@@ -89,6 +89,31 @@ def test_views_leave_connections_and_transactions_to_services():
     assert {name: words for name, words in found.items() if words} == {}
 
 
+def _imported_packages(source: str, module: str) -> set[str]:
+    """Return the oss_server subpackages a module imports (relative imports resolved)."""
+    package = module.split("/")[1] if module.count("/") > 1 else ""
+    found = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom):
+            if node.level == 1:
+                found.add(package)
+            elif node.level == 2 and node.module:
+                found.add(node.module.split(".")[0])
+            elif node.level == 0 and (node.module or "").startswith("oss_server."):
+                found.add(node.module.split(".")[1])
+    return found
+
+
+def test_mail_delivery_depends_on_no_service():
+    # Services queue emails (services/email_outbox.py); mail/ only delivers them. An import
+    # the other way would bring back the services <-> mail cycle.
+    found = {name: sorted(pkgs) for name, source in _modules().items()
+             if name.startswith("oss_server/mail/")
+             and (pkgs := _imported_packages(source, name) & {"services", "api", "shop",
+                                                              "portal"})}
+    assert found == {}
+
+
 @pytest.mark.parametrize("source", [
     "conn.dialect.name == 'sqlite'",
     "cursor = conn.connection.cursor()",

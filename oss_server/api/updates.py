@@ -5,10 +5,10 @@ from flask import current_app, jsonify, request
 
 from ..errors import BadRequest, InvalidSignature, OSSError, PayloadTooLarge, SubscriptionExpired
 from ..extensions import db, limiter
-from ..mail.outbox import StatusLinks
 from ..ops.metrics import count_updates
 from ..security import signatures
 from ..services import activity_log, refusals
+from ..services.email_outbox import StatusLinks
 from ..services.updates import apply_updates
 from .auth import authenticated_store, key_id_for_limits
 from .blueprint import bp

@@ -7,8 +7,8 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 
 from ..extensions import db
-from ..mail.outbox import failed_notifications, retry_notification
 from ..services import activity_log, lookup_stats, order_search
+from ..services.email_outbox import failed_notifications, retry_notification
 from .blueprint import bp
 from .charts import stacked_chart
 from .error_words import plain_errors

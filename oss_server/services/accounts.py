@@ -9,12 +9,12 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, object_session
 
 from ..errors import BadRequest, NotFound
-from ..mail.outbox import forget_shopper_recipients
 from ..models import Activity, ApiKey, Merchant, Order, Store, UpdateReceipt
 from ..security import urls
 from ..security.urls import UnsafeValue
 from . import throttle
 from .carriers import validate_carrier_rules
+from .email_outbox import forget_shopper_recipients
 from .local_time import TimeZoneError, parse_timezone
 from .orders import delete_orders_where
 from .passwords import check_policy, hash_password

@@ -9,12 +9,12 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import delete, func, update
 from sqlalchemy.orm import Session
 
-from ..mail.outbox import queue_email
 from ..models import Merchant, OutboxEmail
 from ..models.base import rows_changed
 from ..models.outbox import ACCOUNT_NOTICE, PASSWORD_RESET
 from . import portal_logins, signin, throttle
 from .accounts import AccountError, delete_merchant, get_merchant_by_email
+from .email_outbox import queue_email
 from .passwords import check_policy, hash_password
 
 RESET_MAX_AGE_S = 3600

@@ -13,10 +13,10 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
-from ..mail.outbox import queue_email
 from ..models import Merchant
 from ..models.outbox import ACCOUNT_NOTICE
 from .accounts import PLAN_TRIAL, AccountError, create_merchant, get_merchant_by_email, trial_end
+from .email_outbox import queue_email
 from .passwords import check_policy, hash_password
 
 

@@ -9,7 +9,6 @@ from marshmallow import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..mail.outbox import StatusLinks, queue_status_emails
 from ..models import Order, Store, utcnow
 from ..schemas.fast_path import fast_path_load
 from ..schemas.fields import flatten_errors
@@ -18,6 +17,7 @@ from ..schemas.updates import UpdateIn
 from ..storage.ingestion import lock_for_batch, retry_on_conflict
 from ..storage.keyed_reads import Pending, ahead, overlaps
 from ..storage.orders import read_seen_update_ids, send_seen_update_ids
+from .email_outbox import StatusLinks, queue_status_emails
 from .orders import order_key
 from .snapshot_writer import SnapshotWriter, ordering_key
 

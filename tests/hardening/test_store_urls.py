@@ -9,10 +9,10 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import select
 
-from oss_server.mail.status_email import compose_status_email
 from oss_server.models import Order, Store
 from oss_server.security import urls
 from oss_server.services import accounts, passwords
+from oss_server.services.status_email import compose_status_email
 from tests.conftest import make_update
 from tests.portal.conftest import Portal
 from tests.shop.conftest import add_order  # noqa: F401  (fixture)

@@ -6,9 +6,9 @@ import re
 import pytest
 from sqlalchemy import select
 
-from oss_server.mail.outbox import StatusLinks
 from oss_server.models import Order
 from oss_server.models.outbox import FAILED, PENDING, SENT, OutboxEmail
+from oss_server.services.email_outbox import StatusLinks
 from oss_server.services.tokens import read_status_token
 from oss_server.services.updates import apply_updates
 from tests.conftest import TEST_FACTOR_KEY, make_update
@@ -192,8 +192,8 @@ def test_backoff_waits_before_the_next_attempt(session, shop_api, inbox, send):
 
 def test_permanent_smtp_error_is_recorded_for_the_merchant(session, shop_api, emailing_store,
                                                            make_store, inbox, send):
-    from oss_server.mail.outbox import failed_notifications, retry_notification
     from oss_server.models import utcnow
+    from oss_server.services.email_outbox import failed_notifications, retry_notification
 
     inbox.rcpt_replies.append("550 5.1.1 <PAT@example.com>: No such mailbox")
     assert shop_api.results(notify(make_update())) == ["applied"]

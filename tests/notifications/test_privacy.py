@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from oss_server.mail.phrases import phrases
-from oss_server.mail.status_email import compose_status_email
 from oss_server.models import Order
 from oss_server.models.outbox import OutboxEmail
 from oss_server.services import accounts
+from oss_server.services.email_phrases import phrases
 from oss_server.services.lookup import lookup_order
+from oss_server.services.status_email import compose_status_email
 from tests.conftest import TEST_FACTOR_KEY, make_update
 
 

@@ -15,7 +15,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from oss_server.extensions import db
-from oss_server.mail.outbox import queue_email
 from oss_server.mail.sender import SenderSettings, backoff_seconds, build_message, send_pending
 from oss_server.mail.transport import (
     DeliveryError,
@@ -27,6 +26,7 @@ from oss_server.mail.transport import (
 )
 from oss_server.models import utcnow
 from oss_server.models.outbox import CLAIMED, PASSWORD_RESET, SENT, OutboxEmail
+from oss_server.services.email_outbox import queue_email
 from tests.conftest import TEST_FACTOR_KEY
 
 OSS_SERVER = str(Path(sys.executable).with_name("oss-server"))

@@ -6,10 +6,10 @@ import logging
 import pytest
 from sqlalchemy import func, select
 
-from oss_server.mail import outbox
 from oss_server.models import Order
 from oss_server.models.outbox import OutboxEmail
 from oss_server.schemas.fields import EMAIL_ERROR
+from oss_server.services import email_outbox as outbox
 
 from ..conftest import Api, make_update
 

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from oss_server.mail.status_email import compose_status_email
 from oss_server.models import Order, Store
 from oss_server.services.labels import LabelError, label_text, set_label_wording
 from oss_server.services.progress import tracker
@@ -17,6 +16,7 @@ from oss_server.services.standard_labels import (
     standard_stage,
     standard_wording,
 )
+from oss_server.services.status_email import compose_status_email
 from tests.conftest import make_update
 
 from .test_json_lookup import post as json_lookup

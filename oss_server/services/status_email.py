@@ -16,10 +16,10 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from ..models import Order, Store
 from ..resources import resource_dir
 from ..security.urls import mailto_href, safe_url, support_href
-from ..services import carriers, labels
-from ..services.local_time import format_when, store_zone
-from ..services.standard_labels import language
-from .phrases import phrases
+from . import carriers, labels
+from .email_phrases import phrases
+from .local_time import format_when, store_zone
+from .standard_labels import language
 
 _COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 _DEFAULT_ACCENT = "#1f5fa8"

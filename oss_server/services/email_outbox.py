@@ -25,8 +25,8 @@ from ..models.outbox import (
     OutboxEmail,
 )
 from ..schemas.fields import is_row_id
-from ..services.tokens import make_status_token
 from .status_email import compose_status_email, shopper_locale
+from .tokens import make_status_token
 
 __all__ = [
     "StatusLinks", "failed_notifications", "forget_shopper_recipients", "purge_outbox",
