@@ -128,12 +128,12 @@ def register_blueprints(app: Flask) -> None:
 
 def register_hooks(app: Flask) -> None:
     """Install error handlers, request ids, metrics and the security headers."""
-    from .ops import requests as request_hooks
+    from .ops import access_log
     from .security import origin
 
     register_error_handlers(app)
     origin.init_app(app)
-    request_hooks.init_app(app)
+    access_log.init_app(app)
 
     @app.after_request
     def security_headers(response):

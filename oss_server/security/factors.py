@@ -20,7 +20,7 @@ def normalise_zip(value: str) -> str:
     return match.group(1) if match else compact
 
 
-def normalise_email(value: str) -> str:
+def normalise_shopper_email(value: str) -> str:
     """Trim and case-fold a shopper's email factor (account emails are only lower-cased)."""
     return value.strip().casefold()
 
@@ -55,7 +55,7 @@ class FactorHasher:
     def bill_to(self, zip_code: str | None, email: str | None, phone: str | None) -> dict:
         """Return ``hash_factors(key, zip_code, email, phone)``."""
         zip_code = zip_code and normalise_zip(zip_code)
-        email = email and normalise_email(email)
+        email = email and normalise_shopper_email(email)
         phone = phone and normalise_phone(phone)
         return {"zip_hash": self.hash("zip", zip_code) if zip_code else None,
                 "email_hash": self.hash("email", email) if email else None,
@@ -69,7 +69,7 @@ def hash_factors(key: str, zip_code: str | None, email: str | None, phone: str |
 
 def verifier_hashes(key: str, verifier: str) -> dict[str, str | None]:
     """Hash what a shopper typed in every form it could take."""
-    email = normalise_email(verifier) if _EMAIL_SHAPE.match(verifier.strip()) else ""
+    email = normalise_shopper_email(verifier) if _EMAIL_SHAPE.match(verifier.strip()) else ""
     phone = normalise_phone(verifier)
     # A phone needs at least 7 digits; shorter digit runs are ZIPs.
     phone = phone if len(phone) >= 7 else ""

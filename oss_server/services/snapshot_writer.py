@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from ..models import Order, Store
 from ..schemas.fields import _CONTROL
-from ..security.factors import FactorHasher, normalise_email
+from ..security.factors import FactorHasher, normalise_shopper_email
 from ..storage.keyed_reads import Pending
 from ..storage.orders import (
     insert_orders,
@@ -133,7 +133,7 @@ class SnapshotWriter:
             "cart_order_number": cart, "cart_key": cart.casefold() if cart else None,
             "status": snapshot["status"], "bill_to_name": bill_to.get("name"),
             "ship_to_name": (snapshot.get("ship_to") or {}).get("name"),
-            "email": normalise_email(email) if email and self.keep_email else None,
+            "email": normalise_shopper_email(email) if email and self.keep_email else None,
             "expected_ship_date": snapshot.get("expected_ship_date"),
             "actual_ship_date": snapshot.get("actual_ship_date"),
             "occurred_at": data["occurred_at"], "sequence": data["sequence"],

@@ -4,8 +4,8 @@ import pytest
 from oss_server.security.factors import (
     hash_factors,
     matches,
-    normalise_email,
     normalise_phone,
+    normalise_shopper_email,
     normalise_zip,
     verifier_hashes,
 )
@@ -23,7 +23,7 @@ def test_zip_forms_match(typed, stored):
 
 
 def test_email_and_phone_forms():
-    assert normalise_email("  Pat@Example.COM ") == "pat@example.com"
+    assert normalise_shopper_email("  Pat@Example.COM ") == "pat@example.com"
     assert normalise_phone("+1 (212) 555-0199") == normalise_phone("212.555.0199") == "2125550199"
 
 
