@@ -29,10 +29,10 @@ T = TypeVar("T")
 class Counters(Protocol):
     """What a counter back end offers the limiter."""
 
-    def connection(self) -> AbstractContextManager[Connection | None]: ...
+    def connection(self) -> AbstractContextManager[Connection]: ...
 
     def attempt(self, buckets: dict[str, list[Limit]], now: float,
-                check: Callable, conn: Connection | None = None): ...
+                check: Callable[[Connection], T], conn: Connection | None = None) -> T: ...
 
     def reserve(self, buckets: dict[str, list[Limit]], now: float) -> Reservation: ...
 
@@ -61,7 +61,7 @@ class LookupLimiter:
         """Give back a slot: the lookup succeeded, so it is not a failure."""
         self.counters.release(reservation)
 
-    def connection(self) -> AbstractContextManager[Connection | None]:
+    def connection(self) -> AbstractContextManager[Connection]:
         """A connection for a lookup's first reads, which :meth:`attempt` then reuses.
 
         The store's read and the bookkeeping transaction share one pooled connection (one
@@ -70,12 +70,12 @@ class LookupLimiter:
         return self.counters.connection()
 
     def attempt(self, store_id: int, typed_number: str, address: str | None,
-                check: Callable[[Connection | None], T], conn: Connection | None = None) -> T:
+                check: Callable[[Connection], T], conn: Connection | None = None) -> T:
         """Run *check* under the limits; a falsy result counts as a failure.
 
-        Raises :class:`Locked` before *check* runs when a limit is reached. Database
-        counters pass *check* their transaction's connection (on *conn*, from
-        :meth:`connection`, when given); others pass None.
+        Raises :class:`Locked` before *check* runs when a limit is reached. *check* gets
+        the connection of the transaction its writes commit on (*conn*, from
+        :meth:`connection`, when given).
         """
         return self.counters.attempt(self._buckets(store_id, typed_number, address),
                                      self.clock(), check, conn)
@@ -84,6 +84,7 @@ class LookupLimiter:
 def build_limiter(config: dict, engine: Engine) -> LookupLimiter:
     """Build the limiter the configuration asks for (Redis or the database)."""
     uri = str(config.get("OSS_RATELIMIT_STORAGE_URI") or "")
+    counters: Counters
     if uri.startswith(("redis://", "rediss://", "unix://")):
         counters = RedisCounters(uri, config.get("OSS_LOOKUP_KEY_PREFIX", "oss:lookup:"), engine)
     else:

@@ -1,23 +1,21 @@
 """Shopper lookup: an order number and one verifier, under the failure limits."""
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
-from typing import Any, NamedTuple, TypeVar
+from typing import NamedTuple
 
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from ..security.factors import matches, verifier_hashes
-from ..storage.lookups import add_to_tally_now, order_candidates, remember_locale
-from ..storage.shop_pages import shopper_order
+from ..storage.lookups import Candidate, add_to_tally_now, order_candidates, remember_locale
+from ..storage.shop_pages import ShopperOrder, ShopStore, shopper_order
 from .limits import Locked, LookupLimiter
 from .lookup_stats import record_lookup
 from .orders import order_key
-
-S = TypeVar("S")
 
 
 class FoundOrder(NamedTuple):
@@ -43,7 +41,8 @@ def lookup_order(db: Session | Connection, store, number: str, verifier: str,
     # The order manager's own number wins over a cart number that happens to equal it.
     candidates.sort(key=lambda order: order.order_key != key)
     found = None
-    for order in candidates or [None]:
+    tried: Sequence[Candidate | None] = candidates or [None]
+    for order in tried:
         stored = _allowed_hashes(store, order)
         hit = False
         for kind in ("zip", "email", "phone"):
@@ -83,7 +82,7 @@ def guarded_lookup(limiter: LookupLimiter, store, number: str, verifier: str,
     # The UTC day, as the portal's charts count days (and update activity is stamped).
     today = today or datetime.now(timezone.utc).date()
 
-    def check(conn: Connection | None) -> FoundOrder | None:
+    def check(conn: Connection) -> FoundOrder | None:
         # On the limiter's own transaction: the lookup, its tally and a failure's count
         # then commit together, in one write per lookup.
         order = lookup_order(conn, store, number, verifier, factor_key)
@@ -112,12 +111,12 @@ class ShopperLookup:
     is the found order's status-page row when it was asked for.
     """
 
-    store: Any
+    store: ShopStore
     result: LookupResult | None = None
-    order_row: Any = None
+    order_row: ShopperOrder | None = None
 
 
-def shopper_lookup(limiter: LookupLimiter, open_store: Callable[[Connection], S],
+def shopper_lookup(limiter: LookupLimiter, open_store: Callable[[Connection], ShopStore],
                    posted: tuple[str, str] | None, address: str | None, factor_key: str,
                    locale: str | None, with_order: bool = False) -> ShopperLookup:
     """One shopper lookup, from the store's read to the order it found.

@@ -70,7 +70,7 @@ class DatabaseCounters:
         with write_locked(conn):
             yield conn
 
-    def connection(self) -> AbstractContextManager[Connection | None]:
+    def connection(self) -> AbstractContextManager[Connection]:
         """A connection for a lookup's first reads, which :meth:`attempt` then reuses."""
         return self.engine.connect()
 

@@ -7,7 +7,7 @@ script's verdicts against that one definition.
 from __future__ import annotations
 
 from collections.abc import Callable
-from contextlib import AbstractContextManager, ExitStack, nullcontext
+from contextlib import AbstractContextManager, ExitStack
 from typing import TypeVar
 
 from sqlalchemy.engine import Connection, Engine
@@ -52,8 +52,8 @@ class RedisCounters:
 
         self.client = redis.Redis.from_url(uri)
         self.prefix = prefix
-        # The database a lookup's check reads and writes its tally on (None: no check
-        # needs one, as in tests of the counters alone).
+        # The database a lookup's check reads and writes its tally on (None: only the
+        # counters are used, as in tests of the script alone; attempt then refuses).
         self.engine = engine
         self._reserve = self.client.register_script(RESERVE_SCRIPT)
 
@@ -72,12 +72,14 @@ class RedisCounters:
             raise Locked(wait)
         return reservation
 
-    def connection(self) -> AbstractContextManager[Connection | None]:
+    def connection(self) -> AbstractContextManager[Connection]:
         """A connection of the database for the lookup's reads and its tally."""
-        return self.engine.connect() if self.engine is not None else nullcontext()
+        if self.engine is None:
+            raise RuntimeError("Redis counters built without a database run no lookups")
+        return self.engine.connect()
 
     def attempt(self, buckets: dict[str, list[Limit]], now: float,
-                check: Callable[[Connection | None], T], conn: Connection | None = None) -> T:
+                check: Callable[[Connection], T], conn: Connection | None = None) -> T:
         """Reserve, run ``check(conn)`` in a transaction of *conn*, release on a truthy result.
 
         What *check* writes (the tally, the shopper's language) commits when it returns,
@@ -87,8 +89,7 @@ class RedisCounters:
         with ExitStack() as stack:
             if conn is None:
                 conn = stack.enter_context(self.connection())
-            if conn is not None:
-                stack.enter_context(conn.begin())
+            stack.enter_context(conn.begin())
             result = check(conn)
         if result:
             self.release(reservation)
