@@ -12,6 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .errors import register_error_handlers
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
+from .languages import LANGUAGES
 from .logs import install_redaction
 from .resources import resource_dir
 
@@ -85,12 +86,11 @@ def _csrf_for_unsafe_methods_only(app: Flask) -> None:
     hooks[hooks.index(check)] = csrf_protect
 
 
-_LANGUAGES = ("en", "es", "fr", "de")
 
 
 def _select_locale():
     chosen = request.args.get("lang") or request.cookies.get("lang")
-    if chosen in _LANGUAGES:
+    if chosen in LANGUAGES:
         return chosen
     return _best_language(request.headers.get("Accept-Language", ""))
 
@@ -98,7 +98,7 @@ def _select_locale():
 @lru_cache(maxsize=512)
 def _best_language(header: str) -> str:
     # Browsers send a handful of distinct headers: parse each once, not on every request.
-    return parse_accept_header(header, LanguageAccept).best_match(_LANGUAGES) or "en"
+    return parse_accept_header(header, LanguageAccept).best_match(LANGUAGES) or "en"
 
 
 def _configure_proxies(app: Flask) -> None:

@@ -10,7 +10,7 @@ lists the same wording and stages beside the merchant's own.
 """
 from __future__ import annotations
 
-LANGUAGES = ("en", "es", "fr", "de")
+from ..languages import LANGUAGES
 
 # Stage names sit in a third of a phone's width: no word longer than about twelve letters.
 # The main path, in order, then the exceptional stages an order can be held up in.

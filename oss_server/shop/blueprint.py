@@ -10,10 +10,11 @@ from flask_babel import get_locale, refresh
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 
+from ..languages import LANGUAGES
 from ..security.urls import mailto_href, safe_url, support_href, tel_href
 from .context import StoreUnavailable, find_store, is_available
 from .csp import store_csp
-from .i18n import FILTERS, LANGUAGES, language_links, template_gettext
+from .i18n import FILTERS, language_links, template_gettext
 from .pages import no_store, render_form
 from .rendering import FORMAT_NAME, render_shop, translated_format
 
@@ -38,7 +39,7 @@ def shopper_headers(response):
     # Runs before the app-wide hook, whose setdefault keeps this per-store policy.
     response.headers["Content-Security-Policy"] = store_csp(g.get("shop_store"))
     lang = request.args.get("lang")
-    if lang in dict(LANGUAGES):
+    if lang in LANGUAGES:
         response.set_cookie("lang", lang, max_age=365 * 86400, httponly=True,
                             samesite="Lax", secure=request.is_secure)
     return response

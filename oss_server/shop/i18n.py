@@ -20,11 +20,11 @@ from flask_babel import get_translations
 from jinja2 import pass_context
 from markupsafe import Markup
 
+from ..languages import LANGUAGE_NAMES
 from ..services.local_time import format_when as shop_when
 
-# The languages a shopper can switch to, in the switcher's order.
-LANGUAGES = [("en", "English"), ("es", "Español"), ("fr", "Français"), ("de", "Deutsch")]
-_LANGUAGE_QUERIES = [(code, name, urlencode({"lang": code})) for code, name in LANGUAGES]
+# The language switcher's links, in the list's order.
+_LANGUAGE_QUERIES = [(code, name, urlencode({"lang": code})) for code, name in LANGUAGE_NAMES]
 
 
 def template_gettext() -> dict:
