@@ -11,6 +11,7 @@ session's connection, inside the caller's transaction.
 """
 from __future__ import annotations
 
+from collections.abc import Set
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -66,7 +67,7 @@ class SnapshotWriter:
         return send_order_states(self.session, self.store_id, keys)
 
     def load(self, keys: set[str], early: Pending | None = None,
-             asked: set[str] = frozenset()) -> None:
+             asked: Set[str] = frozenset()) -> None:
         """Take in the stored state of the orders named by *keys*, with their lines.
 
         *early* is the read ``send_load`` started for the keys in *asked*; keys it did
@@ -157,7 +158,9 @@ class SnapshotWriter:
                 "order_number": data["order"]["order_number"], "event": data.get("event"),
             })
             return
-        order = data.get("order") if isinstance(data.get("order"), dict) else {}
+        order = data.get("order")
+        if not isinstance(order, dict):
+            order = {}
         self.activity.append({
             "store_id": self.store_id, "outcome": outcome, "received_at": self.now,
             "errors": _printable_errors(errors), "update_id": _clip(data.get("update_id")),
@@ -169,37 +172,43 @@ class SnapshotWriter:
 
     def write(self) -> dict[str, int]:
         """Store every planned row; return the ids of the orders written, by key."""
-        touched = [(key, state) for key, state in self.orders.items() if state.row is not None]
-        new = [(key, state) for key, state in touched if state.id is None]
-        stored = [state for _key, state in touched if state.id is not None]
+        touched = [(key, state, state.row) for key, state in self.orders.items()
+                   if state.row is not None]
+        new = [(key, state, row) for key, state, row in touched if state.id is None]
+        stored = [(state.id, row) for _key, state, row in touched if state.id is not None]
+        ids = {key: state.id for key, state, _row in touched if state.id is not None}
         if new:
-            rows = [{**state.row, "store_id": self.store.id, "order_key": key,
-                     "created_at": self.now} for key, state in new]
-            ids = insert_orders(self.session, self.store.id, rows)
-            for key, state in new:
-                state.id = ids[key]
-        stored_ids = [state.id for state in stored]
+            rows = [{**row, "store_id": self.store.id, "order_key": key,
+                     "created_at": self.now} for key, _state, row in new]
+            inserted = insert_orders(self.session, self.store.id, rows)
+            for key, state, _row in new:
+                state.id = ids[key] = inserted[key]
         if stored:
-            replace_orders(self.session, [{**state.row, "id": state.id} for state in stored])
-        items, tracking, history = [], [], []
-        for _key, state in touched:
+            replace_orders(self.session, [{**row, "id": order_id} for order_id, row in stored])
+        items: list[dict] = []
+        tracking: list[dict] = []
+        history: list[dict] = []
+        for key, state, _row in touched:
             # The rows are the writer's own: they take their order's id in place.
             for row in (*state.items, *state.tracking, *state.history):
-                row["order_id"] = state.id
+                row["order_id"] = ids[key]
             items += state.items
             tracking += state.tracking
             history += state.history
         write_snapshots(self.session, items, tracking, history, self.receipts, self.activity)
-        self._expire_loaded(stored_ids)
-        return {key: state.id for key, state in touched}
+        self._expire_loaded([order_id for order_id, _row in stored])
+        return {key: ids[key] for key, _state, _row in touched}
 
     def _expire_loaded(self, order_ids: list[int]) -> None:
         # Orders this session already holds would otherwise show their old snapshot.
         # Judge by identity key: reading .id could load a row another transaction removed.
         wanted = set(order_ids)
-        for (cls, ident, *_rest), obj in list(self.session.identity_map.items()):
+        identity_map = self.session.identity_map
+        for cls, ident, _token in list(identity_map.keys()):
             if cls is Order and ident[0] in wanted:
-                self.session.expire(obj)
+                obj = identity_map.get((cls, ident, _token))
+                if obj is not None:  # None: collected since (the map holds objects weakly)
+                    self.session.expire(obj)
 
 
 def _change(line_id, from_status, to_status, event, occurred_at) -> dict:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TypeGuard
 
 from marshmallow import ValidationError
 from sqlalchemy import select
@@ -69,7 +70,8 @@ def names_in_batch(raw_updates: list) -> tuple[set[str], set[str]]:
     taken: short printable ASCII (a NUL or a lone surrogate would fail the whole read, not
     just its update). An id or key validation accepts or shapes otherwise is read after.
     """
-    ids, keys = set(), set()
+    ids: set[str] = set()
+    keys: set[str] = set()
     for raw in raw_updates:
         if not isinstance(raw, dict):
             continue
@@ -82,7 +84,7 @@ def names_in_batch(raw_updates: list) -> tuple[set[str], set[str]]:
     return ids, keys
 
 
-def _plain(value) -> bool:
+def _plain(value: object) -> TypeGuard[str]:
     return (isinstance(value, str) and len(value) <= 64 and value.isascii()
             and value.isprintable())
 
@@ -139,16 +141,18 @@ def _write_batch(session: Session, store: Store, writer: SnapshotWriter, raw_upd
     # Each valid update's order key, computed once.
     order_keys = [None if data is None else order_key(data["order"]["order_number"])
                   for data, _errors in checked]
+    wanted = {key for key in order_keys if key is not None}
     if early is not None:
         receipts, ids, orders, keys = early
         seen = seen_update_ids(session, store, valid, receipts, ids)
-        writer.load(set(order_keys) - {None}, orders, keys)
+        writer.load(wanted, orders, keys)
     else:
         seen = read_seen_update_ids(session, store.id, {u["update_id"] for u in valid})
-        writer.load(set(order_keys) - {None})
-    batch, notices = BatchResult(), []
+        writer.load(wanted)
+    batch = BatchResult()
+    notices: list[tuple[str, dict, str | None]] = []
     for raw, (data, errors), key in zip(raw_updates, checked, order_keys):
-        if data is None:
+        if data is None or key is None:  # key is None exactly when data is
             update_id = raw.get("update_id") if isinstance(raw, dict) else None
             update_id = update_id if isinstance(update_id, str) and len(update_id) <= 64 else None
             batch.results.append({"update_id": update_id, "result": "rejected", "errors": errors})
