@@ -9,6 +9,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from .base import Base, UTCDateTime, utcnow
 
 
+def subscription_covers(paid_through: date | None, today: date, grace_days: int) -> bool:
+    """The subscription rule: paid through a date, plus a grace period of *grace_days*."""
+    return paid_through is not None and today <= paid_through + timedelta(days=grace_days)
+
+
 class Merchant(Base):
     __tablename__ = "merchants"
 
@@ -33,9 +38,7 @@ class Merchant(Base):
 
     def subscription_active(self, today: date, grace_days: int) -> bool:
         """Tell whether the subscription, with its grace period, covers *today*."""
-        if self.paid_through is None:
-            return False
-        return today <= self.paid_through + timedelta(days=grace_days)
+        return subscription_covers(self.paid_through, today, grace_days)
 
 
 class Store(Base):

@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import math
-from datetime import date, timedelta
+from datetime import date
 
 from flask import abort, current_app, g, request
 from flask_babel import ngettext
 from sqlalchemy.engine import Connection
 
 from ..extensions import db
+from ..models.accounts import subscription_covers
 from ..services.accounts import SLUG
 from ..services.limits import LookupLimiter, build_limiter
 from ..storage.connections import reading_engine
@@ -56,10 +57,9 @@ def read_connection() -> Connection:
 
 def is_available(store: ShopStore) -> bool:
     """Tell whether the store's subscription (with grace) covers today."""
-    # The rule of Merchant.subscription_active, on the row the shopper pages read.
-    paid_through = store.paid_through
-    grace = timedelta(days=current_app.config["OSS_GRACE_DAYS"])
-    return paid_through is not None and date.today() <= paid_through + grace
+    # The one rule (models.accounts), on the row the shopper pages read.
+    return subscription_covers(store.paid_through, date.today(),
+                               current_app.config["OSS_GRACE_DAYS"])
 
 
 def open_store(slug: str, conn: Connection | None = None) -> ShopStore:
