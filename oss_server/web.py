@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from functools import lru_cache, partial
+from typing import Any, TypeVar
 
 from flask import Flask, request
 from flask_login import current_user
@@ -41,6 +43,10 @@ def init_extensions(app: Flask) -> None:
     install_redaction()
 
 
+# One kind of request hook (before, after or teardown): Flask keeps each in its own list.
+_Hook = TypeVar("_Hook", bound=Callable[..., Any])
+
+
 def _limit_the_api_only(app: Flask) -> None:
     """Run Flask-Limiter's request hooks for the update API's blueprint only.
 
@@ -56,13 +62,16 @@ def _limit_the_api_only(app: Flask) -> None:
         owner = func.args[0] if isinstance(func, partial) and func.args else None
         return getattr(func, "__self__", None) is limiter or owner is limiter
 
-    for hooks in (app.before_request_funcs, app.after_request_funcs,
-                  app.teardown_request_funcs):
+    def move(hooks: dict[str | None, list[_Hook]]) -> None:
         ours = [func for func in hooks.get(None, []) if is_limiter_hook(func)]
         if not ours:
             raise RuntimeError("Flask-Limiter's request hooks were not found")
         hooks[None] = [func for func in hooks[None] if func not in ours]
         hooks.setdefault(api_bp.name, []).extend(ours)
+
+    move(app.before_request_funcs)
+    move(app.after_request_funcs)
+    move(app.teardown_request_funcs)
 
 
 def _csrf_for_unsafe_methods_only(app: Flask) -> None:
@@ -106,7 +115,9 @@ def _configure_proxies(app: Flask) -> None:
     spec = str(app.config["OSS_PROXY_FIX"] or "").strip()
     if spec:
         counts = [int(x) for x in spec.split(",")] + [0] * 5
-        app.wsgi_app = ProxyFix(app.wsgi_app, *counts[:5])
+        # Flask's documented way to add WSGI middleware: the instance attribute shadows
+        # the method, which mypy refuses for any method.
+        app.wsgi_app = ProxyFix(app.wsgi_app, *counts[:5])  # type: ignore[method-assign]
 
 
 def register_blueprints(app: Flask) -> None:

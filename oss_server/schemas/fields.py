@@ -51,6 +51,11 @@ class Text(fields.String):
 class WholeMatch(validate.Regexp):
     """A pattern the whole value must match (``$`` alone would admit a trailing newline)."""
 
+    regex: re.Pattern[str]  # compiled from the text pattern, the only kind taken here
+
+    def __init__(self, regex: str, *, error: str | None = None):
+        super().__init__(regex, error=error)
+
     def __call__(self, value):
         if self.regex.fullmatch(value) is None:
             raise ValidationError(self._format_error(value))
