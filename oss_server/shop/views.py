@@ -93,7 +93,7 @@ def _status_html(conn, page: StorePage) -> str:
     flashing = "_flashes" in session
     store, locale = page.store, str(get_locale())
     # The store row holds its label wording and time zone; the standard wording is fixed.
-    # page.order is the found order's row; StorePage types it as an optional plain tuple.
+    # page.order is the found order's row: the caller renders this only when it is not None.
     order_id = page.order.id  # type: ignore[union-attr]
     key = PageCache.key(store, order_id, page.version, locale,
                         request.script_root, request.path)
