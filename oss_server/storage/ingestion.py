@@ -26,6 +26,8 @@ from typing import TypeVar
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from .fixed_reads import driver_connection
+
 T = TypeVar("T")
 
 
@@ -33,7 +35,7 @@ def lock_for_batch(session: Session) -> None:
     """On SQLite, hold the database's write lock before reading what the batch changes."""
     connection = session.connection()
     if connection.dialect.name == "sqlite":
-        driver = connection.connection.driver_connection
+        driver = driver_connection(connection)
         if not driver.in_transaction:
             driver.execute("BEGIN IMMEDIATE")
 
