@@ -118,6 +118,9 @@ def test_every_portal_page_fits_a_phone(live_url, browser, busy_store, app, sess
     page.goto(live_url + signed_in_pages["key-rotate"])
     page.get_by_role("button", name="Create the new key").click()
     page.locator("#new-key").wait_for()
+    # Measured once the page's stylesheet has applied: a layout taken while it is still
+    # loading (as on a busy machine) shows the key unwrapped.
+    page.wait_for_load_state("load")
     if page.evaluate("document.documentElement.scrollWidth") > 390:
         too_wide["key-rotated"] = page.evaluate("document.documentElement.scrollWidth")
     page.screenshot(path=str(ARTIFACTS / "key-rotated-390.png"), full_page=True)
