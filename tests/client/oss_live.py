@@ -5,6 +5,7 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 
 import pytest
 import requests
@@ -21,13 +22,17 @@ def free_port():
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def live(tmp_path_factory):
-    """Start `oss-server run` on a fresh SQLite database; yield (base URL, API key)."""
+@contextmanager
+def running_oss(tmp, secret, setup):
+    """Run ``setup(oss)`` on a fresh SQLite database, then `oss-server run`.
+
+    Yields (base URL, what ``setup`` returned).
+
+    ``oss(*args, input=None)`` runs one operator command and returns its stdout.
+    """
     pytest.importorskip("oss_server", reason="the live-server tests need the server installed")
-    tmp = tmp_path_factory.mktemp("oss")
     env = {**os.environ, "PYTHONPATH": str(REPO), "OSS_DATABASE_URL": f"sqlite:///{tmp}/oss.db",
-           "OSS_SECRET_KEY": "live-test-secret", "OSS_FACTOR_KEY": "live-test-factor-key"}
+           "OSS_SECRET_KEY": f"{secret}-secret", "OSS_FACTOR_KEY": f"{secret}-factor-key"}
 
     def oss(*args, input=None):
         proc = subprocess.run([*OSS, *args], env=env, cwd=tmp, capture_output=True, text=True,
@@ -36,10 +41,7 @@ def live(tmp_path_factory):
         return proc.stdout
 
     oss("init-db")
-    oss("create-merchant", "merchant@example.com", input="a long enough passphrase 42\n")
-    oss("create-store", "merchant@example.com", "live-shop", "--name", "Live Shop")
-    key = oss("create-api-key", "live-shop").strip()
-    assert key.startswith("oss_")
+    made = setup(oss)
     port = free_port()
     server = subprocess.Popen([*OSS, "run", "--port", str(port)], env=env, cwd=tmp,
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
@@ -55,13 +57,30 @@ def live(tmp_path_factory):
             server.kill()
             pytest.fail(f"oss-server run did not come up:\n{server.stderr.read()}")
         time.sleep(0.1)
-    yield url, key
-    server.terminate()
     try:
-        server.wait(10)
-    except subprocess.TimeoutExpired:
-        server.kill()
-    server.stderr.close()
+        yield url, made
+    finally:
+        server.terminate()
+        try:
+            server.wait(10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        server.stderr.close()
+
+
+def _one_store(oss):
+    oss("create-merchant", "merchant@example.com", input="a long enough passphrase 42\n")
+    oss("create-store", "merchant@example.com", "live-shop", "--name", "Live Shop")
+    key = oss("create-api-key", "live-shop").strip()
+    assert key.startswith("oss_")
+    return key
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory):
+    """Start `oss-server run` on a fresh SQLite database; yield (base URL, API key)."""
+    with running_oss(tmp_path_factory.mktemp("oss"), "live-test", _one_store) as (url, key):
+        yield url, key
 
 
 def fetch(live, number):

@@ -8,30 +8,21 @@ generic cart), against loopback stand-ins.
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
 
 import pytest
-import requests
 
 from seom_client import Config
 from seom_client.cli import main
 
 from .conftest import FAST, REPO, make_order, write_json
-
-OSS = [sys.executable, "-c", "import sys; from oss_server.cli import main; sys.exit(main())"]
+from .oss_live import free_port, running_oss
 
 
 def _env(**extra):
     return {**os.environ, "PYTHONPATH": str(REPO), **extra}
-
-
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _wait(predicate, timeout):
@@ -185,7 +176,7 @@ def test_network_errors_are_one_plain_sentence(inited, tmp_path):
 # -- check ---------------------------------------------------------------------------------
 
 def test_check_says_when_nothing_listens(run):
-    port = _free_port()
+    port = free_port()
     run("init", "--url", f"http://127.0.0.1:{port}", "--api-key", "k")
     code, out, err = run("check")
     assert code == 1
@@ -209,24 +200,7 @@ def test_check_a_generic_cart_without_the_store_endpoint(run, receiver):
     assert code == 1 and "HTTP 501" in err
 
 
-@pytest.fixture(scope="module")
-def live(tmp_path_factory):
-    """Start `oss-server run`; yield (url, good key, key of a lapsed store)."""
-    try:
-        import oss_server  # noqa: F401
-    except ImportError as exc:
-        pytest.skip(f"oss_server is not importable ({exc})")
-    tmp = tmp_path_factory.mktemp("oss")
-    env = _env(OSS_DATABASE_URL=f"sqlite:///{tmp}/oss.db", OSS_SECRET_KEY="ops-test-secret",
-               OSS_FACTOR_KEY="ops-test-factor-key")
-
-    def oss(*args, input=None):
-        proc = subprocess.run([*OSS, *args], env=env, cwd=tmp, capture_output=True, text=True,
-                              input=input, timeout=60)
-        assert proc.returncode == 0, f"oss-server {args[0]} failed:\n{proc.stdout}{proc.stderr}"
-        return proc.stdout
-
-    oss("init-db")
+def _two_stores(oss):
     oss("create-merchant", "ok@example.com", input="a long enough passphrase 42\n")
     oss("create-store", "ok@example.com", "ops-shop", "--name", "Ops Shop")
     good = oss("create-api-key", "ops-shop").strip()
@@ -234,23 +208,14 @@ def live(tmp_path_factory):
         input="a long enough passphrase 42\n")
     oss("create-store", "late@example.com", "late-shop", "--name", "Late Shop")
     lapsed = oss("create-api-key", "late-shop").strip()
-    port = _free_port()
-    server = subprocess.Popen([*OSS, "run", "--port", str(port)], env=env, cwd=tmp,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
+    return {"key": good, "lapsed": lapsed, "oss": oss}
 
-    def up():
-        try:
-            return requests.get(f"{url}/healthz", timeout=1).status_code == 200
-        except requests.ConnectionError:
-            return server.poll() is not None
-    assert _wait(up, 30) and server.poll() is None, "oss-server run did not come up"
-    yield {"url": url, "key": good, "lapsed": lapsed, "oss": oss}
-    server.terminate()
-    try:
-        server.wait(10)
-    except subprocess.TimeoutExpired:
-        server.kill()
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory):
+    """Start `oss-server run`; yield {url, good key, key of a lapsed store, oss}."""
+    with running_oss(tmp_path_factory.mktemp("oss"), "ops-test", _two_stores) as (url, made):
+        yield {"url": url, **made}
 
 
 @pytest.mark.slow
