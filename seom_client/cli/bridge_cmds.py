@@ -20,7 +20,8 @@ from ..client import Client
 from ..config import Config
 from ..errors import ConfigError, SeomClientError
 from ..remote import RemoteSite
-from .common import EXIT_FAIL, EXIT_OK, EXIT_USAGE, err, load, out, read_json, take_queue
+from .common import EXIT_OK, EXIT_USAGE, err, load, out, read_json, take_queue
+from .events_cmds import show_remembered
 from .queue_cmds import STOP_SIGNALS
 
 
@@ -147,16 +148,7 @@ def _check(args: Any) -> int:
 
 def _orders_show(args: Any) -> int:
     held = _remote(load(args)).remembered(args.order_number)
-    if held is None:
-        out(f"the site holds nothing for order {args.order_number}")
-        return EXIT_FAIL
-    if args.json:
-        out(json.dumps(held))
-        return EXIT_OK
-    out(f"order {args.order_number}: {held.get('status') or '-'}")
-    for line_id, label in (held.get("items") or {}).items():
-        out(f"line {line_id}: {label or '-'}")
-    return EXIT_OK
+    return show_remembered(args, held, f"the site holds nothing for order {args.order_number}")
 
 
 def _config_show(args: Any) -> int:

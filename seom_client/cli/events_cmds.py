@@ -44,8 +44,13 @@ def cmd_orders_show(args: Any) -> int:
     """Print what the client remembers for one order (exit 1 when it holds nothing)."""
     with Client(load(args)) as client:
         held = client.remembered(args.order_number)
+    return show_remembered(args, held, f"nothing remembered for order {args.order_number}")
+
+
+def show_remembered(args: Any, held: dict[str, Any] | None, missing: str) -> int:
+    """Print a remembered order (this client's or the site's); exit 1 when there is none."""
     if held is None:
-        out(f"nothing remembered for order {args.order_number}")
+        out(missing)
         return EXIT_FAIL
     if args.json:
         out(json.dumps(held))
