@@ -2,8 +2,8 @@
 
 The first generation is collected every 50,000 allocations net instead of 700. A request
 allocates thousands of short-lived objects (an ingestion batch hundreds of thousands) and
-almost none of them in cycles, so the default thresholds spend 10–30 % of a worker's time
-scanning objects that reference counting frees anyway.
+almost none of them in cycles, so the default thresholds spend a large share of a worker's
+time scanning objects that reference counting frees anyway (figures in docs/performance.md).
 """
 from __future__ import annotations
 

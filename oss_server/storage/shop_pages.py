@@ -170,9 +170,8 @@ _HISTORY = FixedRead(
 
 # The same three reads in one statement (each branch a lookup of the order_id index), for
 # PostgreSQL: there each statement is a round trip, the server's executor start-up and
-# the client library's work (one statement instead of three: 3 % fewer instructions of
-# the worker per first view, and less of the server). SQLite runs in-process, where the
-# union's casts and sort cost more than the two statements saved (2 % more instructions).
+# the client library's work. SQLite runs in-process, where the union's casts and sort cost
+# more than the two statements saved (both measured in docs/performance.md).
 _LINES = FixedRead(union_all(
     _line_select(_ITEM, _items, _items.c.position, t1=_items.c.line_id, t2=_items.c.sku,
                  t3=_items.c.name, n1=_items.c.qty_ordered, n2=_items.c.qty_shipped,
