@@ -82,7 +82,8 @@ def _normalise_recovery(code: str) -> str:
     return "".join(ch for ch in code.lower() if ch.isalnum())
 
 
-def _hash_recovery(code: str) -> str:
+def hash_recovery_code(code: str) -> str:
+    """The stored form of a recovery code, as typed in any case and grouping."""
     # Recovery codes carry 50 random bits and are single use: a fast hash suffices.
     return hashlib.sha256(_normalise_recovery(code).encode()).hexdigest()
 
@@ -113,7 +114,7 @@ def enable(session: Session, merchant: Merchant, secret: str, code: str) -> list
 def regenerate_recovery_codes(session: Session, merchant: Merchant) -> list[str]:
     """Replace the recovery codes; return the new ones in clear, this once."""
     codes = _new_recovery_codes()
-    merchant.recovery_codes = [_hash_recovery(c) for c in codes]
+    merchant.recovery_codes = [hash_recovery_code(c) for c in codes]
     session.flush()
     return codes
 
@@ -133,7 +134,7 @@ def verify(session: Session, merchant: Merchant, code: str) -> bool:
         return True
     if not _normalise_recovery(code):
         return False
-    return _spend_recovery_code(session, merchant, _hash_recovery(code))
+    return _spend_recovery_code(session, merchant, hash_recovery_code(code))
 
 
 # Concurrent sign-ins spending different codes of one account: each retry follows a

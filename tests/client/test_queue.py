@@ -214,6 +214,7 @@ def test_processes_enqueue_at_once(queue):
     assert queue.integrity_check() == "ok"
 
 
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork() on Windows")
 def test_fresh_connection_after_fork(queue):
     queue.enqueue(update())
     parent_conn = queue._connection()

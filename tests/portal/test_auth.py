@@ -11,28 +11,14 @@ from oss_server.models import Merchant, OutboxEmail, PortalSession
 from oss_server.services import credentials, passwords, signin
 from tests.conftest import PASSWORD
 
+from .argon2_calls import Argon2Calls
+
 NEW_PASSWORD = "a much longer new passphrase"
-
-
-class CountingHasher:
-    """Wrap the argon2 hasher and count verifications, as Django's timing tests do."""
-
-    def __init__(self, real):
-        self.real, self.verifications = real, 0
-
-    def verify(self, stored, password):
-        self.verifications += 1
-        return self.real.verify(stored, password)
-
-    def __getattr__(self, name):
-        return getattr(self.real, name)
 
 
 @pytest.fixture
 def hasher(monkeypatch):
-    counting = CountingHasher(passwords._hasher)
-    monkeypatch.setattr(passwords, "_hasher", counting)
-    return counting
+    return Argon2Calls(monkeypatch)
 
 
 def test_signup_creates_a_trial_account_then_asks_to_sign_in(portal, session, app):
@@ -63,7 +49,7 @@ def test_signup_is_absent_when_disabled(portal):
 
 def test_unknown_email_and_wrong_password_look_the_same(portal, make_merchant, hasher):
     merchant = make_merchant()
-    hasher.verifications = 0
+    hasher.reset()
     wrong = portal.login(merchant.email, "wrong password here")
     assert hasher.verifications == 1
     unknown = portal.login("nobody@example.com", "wrong password here")

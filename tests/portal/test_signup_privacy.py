@@ -14,6 +14,8 @@ from oss_server.models.outbox import ACCOUNT_NOTICE
 from oss_server.services import passwords, throttle
 from tests.conftest import PASSWORD
 
+from .argon2_calls import Argon2Calls
+
 OTHER_PASSWORD = "someone else's long passphrase"
 
 
@@ -105,24 +107,9 @@ def test_nothing_is_counted_when_sign_up_is_off(portal, session):
     assert _sign_up(portal, "x@example.com").status_code == 404
 
 
-class CountingHasher:
-    """The argon2 hasher with its hashes counted."""
-
-    def __init__(self, real):
-        self.real, self.hashes = real, 0
-
-    def hash(self, password):
-        self.hashes += 1
-        return self.real.hash(password)
-
-    def __getattr__(self, name):
-        return getattr(self.real, name)
-
-
 def test_both_answers_cost_one_password_hash(new_portal, make_merchant, monkeypatch):
     make_merchant(email="owner@example.com")
-    counting = CountingHasher(passwords._hasher)
-    monkeypatch.setattr(passwords, "_hasher", counting)
+    counting = Argon2Calls(monkeypatch)
     _sign_up(new_portal(), "owner@example.com", OTHER_PASSWORD)
     assert counting.hashes == 1
     _sign_up(new_portal(), "newcomer@example.com", OTHER_PASSWORD)

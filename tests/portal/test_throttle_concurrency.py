@@ -20,6 +20,8 @@ from oss_server.models import LoginThrottle, Merchant, utcnow
 from oss_server.services import credentials, passwords, throttle, twofactor
 from tests.conftest import PASSWORD
 
+from .argon2_calls import Argon2Calls
+
 BURST = 40
 CHECK_TIME_S = 0.05
 FREE = throttle.ACCOUNT.free_failures
@@ -39,21 +41,10 @@ class Counted:
         return self.func(*args, **kwargs)
 
 
-class CountingHasher:
-    """The argon2 hasher with its verifications counted (and slowed) by :class:`Counted`."""
-
-    def __init__(self, real):
-        self.real, self.verify = real, Counted(real.verify)
-
-    def __getattr__(self, name):
-        return getattr(self.real, name)
-
-
 @pytest.fixture
 def hasher(monkeypatch):
-    counting = CountingHasher(passwords._hasher)
-    monkeypatch.setattr(passwords, "_hasher", counting)
-    return counting
+    """Argon2 checks counted, each taking CHECK_TIME_S."""
+    return Argon2Calls(monkeypatch, seconds=CHECK_TIME_S)
 
 
 @pytest.fixture
@@ -134,7 +125,7 @@ def test_concurrent_wrong_passwords_get_the_checks_of_a_sequence(live_url, make_
                                 password="wrong password here") for b in browsers]
     answers = burst(wrong)
     # Five checks, as five attempts one after the other; the rest wait without a check.
-    assert hasher.verify.calls == FREE
+    assert hasher.verifications == FREE
     assert _statuses(answers) == {200: FREE, 429: BURST - FREE}
     assert {a.headers["Retry-After"] for a in answers if a.status_code == 429} == {"1"}
     # Every failure checked is recorded, per account and per address.
@@ -145,7 +136,7 @@ def test_concurrent_wrong_passwords_get_the_checks_of_a_sequence(live_url, make_
     # Once the lock has passed, the next burst gets one check and the next lock doubles.
     clock.advance(1)
     answers = burst(wrong)
-    assert hasher.verify.calls == FREE + 1
+    assert hasher.verifications == FREE + 1
     assert _statuses(answers) == {200: 1, 429: BURST - 1}
     assert {a.headers["Retry-After"] for a in answers if a.status_code == 429} == {"2"}
     assert _row(session, throttle.account_key(email)).failures == FREE + 1
@@ -213,7 +204,7 @@ def _signed_in(responses) -> int:
 def test_one_recovery_code_sent_by_six_sign_ins_opens_one_session(
         live_url, two_factor_merchant, session, monkeypatch):
     merchant, _secret, codes = two_factor_merchant
-    monkeypatch.setattr(twofactor, "_hash_recovery", Counted(twofactor._hash_recovery))
+    monkeypatch.setattr(twofactor, "hash_recovery_code", Counted(twofactor.hash_recovery_code))
     browsers = _at_second_factor(live_url, merchant, 6)
     answers = burst([lambda b=b: b.post("/account/login/verify", code=codes[0])
                      for b in browsers])
@@ -261,10 +252,10 @@ def test_password_reentry_pages_are_throttled_under_a_burst(page, live_url, make
         secret = pyotp.random_base32()
         twofactor.enable(session, merchant, secret, pyotp.TOTP(secret).now())
         session.commit()
-    hasher.verify.calls = 0
+    hasher.reset()
     answers = burst([lambda b=b: b.post(path, **fields("wrong password here"))
                      for b in browsers])
-    assert hasher.verify.calls == FREE
+    assert hasher.verifications == FREE
     refused = [a for a in answers if a.status_code == 429]
     assert len(refused) == REENTRY_BURST - FREE
     assert "Too many password attempts" in refused[0].text
@@ -286,9 +277,7 @@ def test_one_reset_link_used_by_six_requests_at_once_sets_one_password(
         live_url, make_merchant, session, app, monkeypatch):
     merchant = make_merchant()
     token = credentials.make_reset_token(app.config["SECRET_KEY"], merchant)
-    slow = CountingHasher(passwords._hasher)
-    slow.hash = Counted(slow.real.hash)  # hashing the new password takes as long as argon2
-    monkeypatch.setattr(passwords, "_hasher", slow)
+    Argon2Calls(monkeypatch, seconds=CHECK_TIME_S)  # hashing the new password takes as long
     browsers = [Browser(live_url) for _ in range(6)]
     for browser in browsers:
         assert browser.open(f"/account/reset/{token}").status_code == 200
