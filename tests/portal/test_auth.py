@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from oss_server.models import Merchant, OutboxEmail, PortalSession
-from oss_server.services import credentials, passwords, signin
+from oss_server.services import credentials, signin
 from tests.conftest import PASSWORD
 
 from .argon2_calls import Argon2Calls
