@@ -18,6 +18,7 @@ from datetime import datetime, timezone
 from sqlalchemy.orm import Session
 
 from ..models import Order, Store
+from ..models.order_fields import copied_by_object
 from ..schemas.fields import _CONTROL
 from ..security.factors import FactorHasher, normalise_shopper_email
 from ..storage.keyed_reads import Pending
@@ -29,6 +30,10 @@ from ..storage.orders import (
     send_order_states,
     write_snapshots,
 )
+
+# The copied fields, by the object of the update holding them: each object is reached once.
+_COPIED = copied_by_object()
+_NOTHING: dict = {}
 
 
 def ordering_key(occurred_at: datetime, sequence: int) -> tuple[datetime, int]:
@@ -125,22 +130,24 @@ class SnapshotWriter:
         return changed, previous
 
     def _order_row(self, data: dict) -> dict:
+        """The orders columns of *data*'s snapshot (``order_fields.ORDER_FIELDS``)."""
         snapshot = data["order"]
         bill_to = snapshot["bill_to"]
+        row = {}
+        for path, pairs in _COPIED:
+            source = data
+            for key in path:
+                source = source.get(key) or _NOTHING  # ship_to may be absent or null
+            for column, key in pairs:
+                row[column] = source.get(key)
+        # The fields stored other than as copied, by how (see order_fields).
         cart = (snapshot.get("cart_order_number") or "").strip() or None
         email = bill_to.get("email")
-        row = {
-            "order_number": snapshot["order_number"].strip(),
-            "cart_order_number": cart, "cart_key": cart.casefold() if cart else None,
-            "status": snapshot["status"], "bill_to_name": bill_to.get("name"),
-            "ship_to_name": (snapshot.get("ship_to") or {}).get("name"),
-            "email": normalise_shopper_email(email) if email and self.keep_email else None,
-            "expected_ship_date": snapshot.get("expected_ship_date"),
-            "actual_ship_date": snapshot.get("actual_ship_date"),
-            "occurred_at": data["occurred_at"], "sequence": data["sequence"],
-            "last_update_id": data["update_id"], "updated_at": self.now,
-        }
+        row["order_number"] = snapshot["order_number"].strip()
+        row["cart_order_number"], row["cart_key"] = cart, cart.casefold() if cart else None
+        row["email"] = normalise_shopper_email(email) if email and self.keep_email else None
         row.update(self.hasher.bill_to(bill_to.get("zip"), email, bill_to.get("phone")))
+        row["updated_at"] = self.now
         return row
 
     def receipt(self, update_id: str, outcome: str) -> None:

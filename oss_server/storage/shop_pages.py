@@ -50,6 +50,8 @@ class ShopStore(NamedTuple):
 
 
 class _OrderRow(NamedTuple):
+    # The id, the shown fields of models.order_fields (tests/api/test_order_fields.py holds
+    # them equal), then the time: typed here, so written out.
     id: int
     order_number: str
     cart_order_number: str | None
