@@ -7,10 +7,13 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from ..models import Order, Store
+from ..models.order_fields import SEARCHED_COLUMNS
 from ..schemas.fields import is_row_id
 from .orders import delete_orders_where, order_key
 
 PAGE_SIZE = 50
+# Numbers are matched by their case-folded keys; these fields (names) as lower-cased.
+_SEARCHED_NAMES = tuple(Order.__table__.c[name] for name in SEARCHED_COLUMNS)
 # Past this, a page number (from a URL) is empty anyway; bounded so that its OFFSET fits
 # a 64-bit integer (SQLite's driver cannot bind a larger one).
 MAX_PAGE = 1_000_000
@@ -41,8 +44,7 @@ def search_orders(session: Session, store: Store, query: str | None,
         statement = statement.where(or_(
             Order.order_key.like(pattern, escape="\\"),
             Order.cart_key.like(pattern, escape="\\"),
-            func.lower(Order.bill_to_name).like(pattern, escape="\\"),
-            func.lower(Order.ship_to_name).like(pattern, escape="\\"),
+            *(func.lower(column).like(pattern, escape="\\") for column in _SEARCHED_NAMES),
         ))
     page = min(max(1, page), MAX_PAGE)
     # One row past the page tells whether an older page exists, without a COUNT.

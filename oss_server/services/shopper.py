@@ -7,9 +7,15 @@ The functions read attributes only, so they take ORM objects and the rows of
 from __future__ import annotations
 
 from ..models import Order, Store
+from ..models.order_fields import SHOWN_COLUMNS, SHOWN_PATHS
 from ..security.urls import mailto_href, safe_colour, safe_url, support_href
 from .carriers import link_for
 from .labels import label_stage, label_text, visible_status
+
+# The order's own fields a shopper sees: (column, key in the order, key within that object
+# or None). The wire nests one object deep (bill_to.name), which order_fields checks.
+_SHOWN = tuple((column, path[0], path[1] if len(path) > 1 else None)
+               for column, path in zip(SHOWN_COLUMNS, SHOWN_PATHS))
 
 
 def store_view(store: Store) -> dict:
@@ -26,16 +32,17 @@ def order_view(store: Store, order: Order, locale: str = "en") -> dict:
     """Return the shopper's view of *order*, labels worded in *locale*, hidden ones left out."""
     names = {item.line_id: item.name or item.sku or item.line_id for item in order.items}
     status = visible_status(store, order)
+    view: dict = {}
+    for column, key, inner in _SHOWN:
+        if inner is None:
+            view[key] = getattr(order, column)
+        else:
+            view.setdefault(key, {})[inner] = getattr(order, column)
     return {
-        "order_number": order.order_number,
-        "cart_order_number": order.cart_order_number,
+        **view,
         "status": label_text(store, status, locale),
         # Nothing visible reads "Processing" on the page: its stage too.
         "stage": label_stage(store, status) if status else "processing",
-        "bill_to": {"name": order.bill_to_name},
-        "ship_to": {"name": order.ship_to_name},
-        "expected_ship_date": order.expected_ship_date,
-        "actual_ship_date": order.actual_ship_date,
         "items": [{
             "sku": item.sku, "name": item.name, "qty_ordered": item.qty_ordered,
             "qty_shipped": item.qty_shipped, "qty_needed": item.qty_needed,
