@@ -18,6 +18,7 @@ from oss_server.schemas.updates import BillToIn, ItemIn, OrderIn, ShipToIn, Trac
 from oss_server.services.updates import validate_update
 
 from ..conftest import make_update
+from .test_order_fields import every_contract_path
 from .test_validation import _DELETE, INVALID, VISA_TEST, _set
 
 _schema = UpdateIn()
@@ -125,3 +126,13 @@ def test_random_mutations_agree(changes):
         except (KeyError, IndexError, TypeError):
             continue
     assert_same(raw)
+
+
+def test_every_field_of_the_contract_is_checked_by_the_fast_path():
+    # A field added to schemas/updates.py that the fast path lets through unchecked would
+    # reach the database unvalidated: no field of the contract takes an object of this key.
+    base = make_update(tracking=[{"number": "1Z999AA10123456784", "carrier": "UPS"}])
+    for path in every_contract_path():
+        raw = _set(copy.deepcopy(base), path, {"unexpected": 1})
+        assert fast_load(copy.deepcopy(raw)) is None, f"schemas/fast_path.py lets {path} through"
+        assert_same(raw)

@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 
 import pytest
 from sqlalchemy import select
 
 from oss_server.models import ApiKey, Order
+from oss_server.models.order_fields import SHOWN_COLUMNS
+from tests.api.test_order_fields import full_update
 from tests.conftest import Api, make_update
 
 
@@ -82,6 +85,18 @@ def test_orders_search_and_view_show_factors_only_as_on_file(received, session):
     text = text.replace(f"/orders/{order.id}/", "/orders/<id>/")
     assert "10001" not in text
     assert "Fraud Review" in page and "1Z999AA10123456784" in page and "Approved" in page
+
+
+def test_an_order_shows_every_field_the_api_reads_back(owner, make_api_key, client, session):
+    store, browser = owner
+    update, values = full_update()
+    assert Api(client, make_api_key(store=store)).results(update) == ["applied"]
+    order = session.scalar(select(Order))
+    page = browser.get(f"/account/stores/acme/orders/{order.id}").get_data(as_text=True)
+    for column in SHOWN_COLUMNS:
+        value = getattr(order, column)
+        shown = f'datetime="{value.isoformat()}"' if isinstance(value, date) else str(value)
+        assert shown in page, f"templates/portal/order.html: {column}"
 
 
 def test_orders_beyond_one_page_are_reachable(owner, make_api_key, client, monkeypatch):

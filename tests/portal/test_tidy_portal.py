@@ -5,8 +5,9 @@ import re
 
 import pytest
 
-from oss_server.portal.error_words import plain_field
+from oss_server.portal.error_words import _NAMES, plain_field
 from oss_server.services import keys
+from tests.api.test_order_fields import every_contract_path
 from tests.conftest import Api, make_update
 
 
@@ -30,6 +31,12 @@ def shop(client, session, make_merchant, make_store, signed_in):
 ])
 def test_field_paths_in_plain_words(path, words):
     assert plain_field(path) == words
+
+
+def test_every_field_of_the_contract_has_its_words():
+    # Unknown names still read as words ("some new field"); the contract's own are chosen.
+    names = {path.rpartition(".")[2] for path in every_contract_path()}
+    assert sorted(names - set(_NAMES)) == [], "word these in portal/error_words.py"
 
 
 def test_activity_says_errors_in_words_and_links_stored_orders(shop):
