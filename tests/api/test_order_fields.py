@@ -105,6 +105,7 @@ def test_an_update_is_stored_and_read_back_by_the_api(api, session):
     for column, path in zip(SHOWN_COLUMNS, SHOWN_PATHS):
         value = body
         for key in path:
+            assert key in value, f"schemas/orders.py: {'.'.join(path)}"
             value = value[key]
         stored = row[column]
         assert value == (stored.isoformat() if isinstance(stored, date) else stored), column
@@ -120,5 +121,6 @@ def test_the_shopper_json_declares_every_shown_field():
 
 def test_the_shopper_pages_read_every_shown_field():
     # Typed rows, written out in storage/shop_pages.py: their selects follow their fields.
-    assert _OrderRow._fields == ("id", *SHOWN_COLUMNS, "updated_at")
+    assert _OrderRow._fields == ("id", *SHOWN_COLUMNS, "updated_at"), \
+        "storage/shop_pages.py: _OrderRow and ShopperOrder"
     assert ShopperOrder._fields[:len(_OrderRow._fields)] == _OrderRow._fields
