@@ -8,6 +8,7 @@ import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
+from .config import secret_key
 from .errors import OSSError
 from .extensions import db
 from .services import accounts, demo, keys, refusals, retention, store_admin
@@ -139,7 +140,7 @@ def store_settings(slug, changes):
 def _demo_lines(app) -> list[str]:
     """Seed the demo store (or find it again) and say how to use it, truthfully."""
     info = demo.seed_demo(db.session, app.config["OSS_FACTOR_KEY"], date.today(),
-                          app.config["SECRET_KEY"])
+                          secret_key(app.config))
     db.session.commit()
     base = app.config["OSS_BASE_URL"].rstrip("/")
     lines = [f"Demo store:   {base}/s/{info['slug']}/"]

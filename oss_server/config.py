@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from datetime import timedelta
+from typing import Any
 
 # Keys read from the environment as OSS_<NAME>; the value type follows the default's.
 DEFAULTS: dict[str, object] = {
@@ -123,3 +125,15 @@ def load(instance_path: str, overrides: dict | None = None, environ=os.environ) 
 def is_default_secret(config: dict) -> bool:
     """Tell whether the app runs on the development secrets."""
     return config.get("SECRET_KEY") == DEV_SECRET or config.get("OSS_FACTOR_KEY") == DEV_FACTOR_KEY
+
+
+def secret_key(config: Mapping[str, Any]) -> str:
+    """The SECRET_KEY that signs status links, reset links and two-factor enrolments.
+
+    ``load`` always sets one (a development one outside production); a config that lost
+    it, or holds bytes, fails here by name rather than as a signature that cannot match.
+    """
+    secret = config.get("SECRET_KEY")
+    if not isinstance(secret, str) or not secret:
+        raise ConfigError("SECRET_KEY must be set, as text (OSS_SECRET_KEY)")
+    return secret

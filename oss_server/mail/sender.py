@@ -26,11 +26,11 @@ from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, parseaddr
 
 from sqlalchemy import and_, or_, select, update
-from sqlalchemy.orm import Session
 
 from ..models import utcnow
 from ..models.base import rows_changed
 from ..models.outbox import CLAIMED, FAILED, PENDING, SENT, OutboxEmail
+from ..storage import DbSession
 from .transport import DeliveryError, classify
 
 log = logging.getLogger(__name__)
@@ -107,7 +107,7 @@ def _due(now: datetime):
                and_(OutboxEmail.state == CLAIMED, OutboxEmail.claimed_until <= now))
 
 
-def claim_due(session: Session, settings: SenderSettings,
+def claim_due(session: DbSession, settings: SenderSettings,
               now: datetime) -> tuple[str, list[OutboxEmail]]:
     """Claim up to a batch of due rows for this sender; commit; return (token, rows)."""
     token = secrets.token_hex(16)
@@ -137,7 +137,7 @@ def claim_due(session: Session, settings: SenderSettings,
     return token, rows
 
 
-def _finish(session: Session, row_id: int, token: str, **values) -> bool:
+def _finish(session: DbSession, row_id: int, token: str, **values) -> bool:
     # Only the holder of the claim records an outcome; a sender whose claim expired and
     # was taken over by another must not overwrite that sender's result.
     result = session.execute(
@@ -172,7 +172,7 @@ def _record_failure(session, row, token, error: DeliveryError, settings, now, re
     result.errors.append(message)
 
 
-def send_batch(session: Session, transport, settings: SenderSettings,
+def send_batch(session: DbSession, transport, settings: SenderSettings,
                clock=utcnow) -> PassResult | None:
     """Claim and send one batch; None when nothing was due."""
     token, rows = claim_due(session, settings, clock())
@@ -201,7 +201,8 @@ def send_batch(session: Session, transport, settings: SenderSettings,
     return result
 
 
-def send_pending(session: Session, transport, settings: SenderSettings, clock=utcnow) -> PassResult:
+def send_pending(session: DbSession, transport, settings: SenderSettings,
+                 clock=utcnow) -> PassResult:
     """Send everything due now, batch after batch; return the totals."""
     total = PassResult()
     try:
@@ -219,7 +220,7 @@ def send_pending(session: Session, transport, settings: SenderSettings, clock=ut
     return total
 
 
-def watch(session: Session, transport, settings: SenderSettings, interval: float,
+def watch(session: DbSession, transport, settings: SenderSettings, interval: float,
           should_stop, report=lambda result: None, clock=utcnow) -> None:
     """Send due emails every *interval* seconds until ``should_stop()`` is true."""
     while not should_stop():

@@ -17,6 +17,7 @@ from flask import (
 )
 from flask_login import login_required
 
+from ..config import secret_key
 from ..extensions import db
 from ..services import accounts, credentials, signin, twofactor
 from ..services.passwords import PasswordPolicyError
@@ -70,7 +71,7 @@ def two_factor():
         return redirect(url_for(".settings"))
     nonce = session.get("totp_setup") or secrets.token_urlsafe(16)
     session["totp_setup"] = nonce  # the secret itself never goes into the cookie
-    secret = twofactor.enrolment_secret(current_app.secret_key, merchant, nonce)
+    secret = twofactor.enrolment_secret(secret_key(current_app.config), merchant, nonce)
     form = EnableTwoFactorForm()
     if form.validate_on_submit():
         codes = twofactor.enable(db.session, merchant, secret, form.code.data)

@@ -7,6 +7,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
+from ..config import secret_key
 from ..extensions import db
 from ..security.origin import portal_base_url
 from ..services import accounts, credentials, signin, throttle
@@ -148,7 +149,7 @@ def reset_request():
             body = render_template("portal/reset_request.html", form=form)
             return body, 429, {"Retry-After": str(address_wait)}
         if not account_wait:
-            credentials.send_reset_link(db.session, current_app.config["SECRET_KEY"],
+            credentials.send_reset_link(db.session, secret_key(current_app.config),
                                         form.email.data, _reset_link)
         db.session.commit()
         flash("If an account uses that email, a reset link is on its way. "
@@ -166,7 +167,7 @@ def _reset_link(token: str) -> str:
 @bp.route("/reset/<token>", methods=["GET", "POST"])
 def reset_password(token):
     """Set a new password from an emailed link (valid once, for an hour)."""
-    merchant = credentials.read_reset_token(db.session, current_app.config["SECRET_KEY"], token)
+    merchant = credentials.read_reset_token(db.session, secret_key(current_app.config), token)
     if merchant is None:
         return render_template("portal/reset_invalid.html"), 400
     form = ResetForm()

@@ -6,12 +6,13 @@ import re
 from datetime import date, timedelta
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.orm import Session, object_session
+from sqlalchemy.orm import object_session
 
 from ..errors import BadRequest, NotFound
 from ..models import Activity, ApiKey, Merchant, Order, Store, UpdateReceipt
 from ..security import urls
 from ..security.urls import UnsafeValue
+from ..storage import DbSession
 from . import throttle
 from .carriers import validate_carrier_rules
 from .email_outbox import forget_shopper_recipients
@@ -36,13 +37,13 @@ def normalise_account_email(email: str) -> str:
     return email.strip().lower()
 
 
-def get_merchant_by_email(session: Session, email: str) -> Merchant | None:
+def get_merchant_by_email(session: DbSession, email: str) -> Merchant | None:
     """Return the merchant with this email, if any."""
     email = normalise_account_email(email)
     return session.scalar(select(Merchant).where(Merchant.email == email))
 
 
-def create_merchant(session: Session, email: str, password: str, *,
+def create_merchant(session: DbSession, email: str, password: str, *,
                     paid_through: date | None = None, plan: str = PLAN_ANNUAL) -> Merchant:
     """Create a merchant account; the password must meet the policy.
 
@@ -61,7 +62,7 @@ def create_merchant(session: Session, email: str, password: str, *,
     return merchant
 
 
-def renew(session: Session, merchant: Merchant, until: date) -> Merchant:
+def renew(session: DbSession, merchant: Merchant, until: date) -> Merchant:
     """Set the date the subscription is paid through; a trial becomes the annual plan."""
     merchant.paid_through = until
     if merchant.plan == PLAN_TRIAL:
@@ -89,7 +90,7 @@ def validate_slug(slug: str) -> str:
     return slug
 
 
-def create_store(session: Session, merchant: Merchant, slug: str, name: str, **settings) -> Store:
+def create_store(session: DbSession, merchant: Merchant, slug: str, name: str, **settings) -> Store:
     """Create a store owned by *merchant*."""
     validate_slug(slug)
     if not name.strip():
@@ -105,7 +106,7 @@ def create_store(session: Session, merchant: Merchant, slug: str, name: str, **s
     return store
 
 
-def get_store(session: Session, slug: str, merchant: Merchant | None = None) -> Store:
+def get_store(session: DbSession, slug: str, merchant: Merchant | None = None) -> Store:
     """Return the store by slug, scoped to *merchant* when given; else NotFound."""
     query = select(Store).where(Store.slug == slug)
     if merchant is not None:
@@ -270,7 +271,7 @@ def store_settings(store: Store) -> dict:
     return settings
 
 
-def delete_merchant(session: Session, merchant: Merchant) -> None:
+def delete_merchant(session: DbSession, merchant: Merchant) -> None:
     """Erase a merchant and everything of theirs."""
     for store in list(merchant.stores):
         delete_store(session, store)
@@ -281,7 +282,7 @@ def delete_merchant(session: Session, merchant: Merchant) -> None:
     session.flush()
 
 
-def delete_store(session: Session, store: Store) -> None:
+def delete_store(session: DbSession, store: Store) -> None:
     """Erase a store with its keys, orders, receipts and activity."""
     delete_orders_where(session, Order.store_id == store.id)
     for model in (Activity, UpdateReceipt, ApiKey):

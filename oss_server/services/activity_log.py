@@ -4,14 +4,14 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta, timezone
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from ..models import Activity, Store
+from ..storage import DbSession
 
 OUTCOMES = ("applied", "duplicate", "stale", "rejected", "refused")
 
 
-def record_refused(session: Session, store: Store, code: str, message: str) -> None:
+def record_refused(session: DbSession, store: Store, code: str, message: str) -> None:
     """Note a whole request of the store's key that was refused (bad signature, bad body…).
 
     Such a request stores no update, yet it is the integrator's first question ("why did
@@ -21,7 +21,7 @@ def record_refused(session: Session, store: Store, code: str, message: str) -> N
     session.flush()
 
 
-def recent_activity(session: Session, store: Store, outcome: str | None = None,
+def recent_activity(session: DbSession, store: Store, outcome: str | None = None,
                     limit: int = 100) -> list[Activity]:
     """Return the store's latest received updates, newest first, optionally of one outcome."""
     statement = select(Activity).where(Activity.store_id == store.id)
@@ -41,7 +41,7 @@ def _as_date(value) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
 
 
-def daily_update_counts(session: Session, store: Store, today: date,
+def daily_update_counts(session: DbSession, store: Store, today: date,
                         days: int = 30) -> dict[str, dict[date, int]]:
     """Count received updates per UTC day and outcome over the last *days* days."""
     since = datetime.combine(today - timedelta(days=days - 1), time.min, tzinfo=timezone.utc)

@@ -7,11 +7,11 @@ from collections.abc import Callable
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import delete, func, update
-from sqlalchemy.orm import Session
 
 from ..models import Merchant, OutboxEmail
 from ..models.base import rows_changed
 from ..models.outbox import ACCOUNT_NOTICE, PASSWORD_RESET
+from ..storage import DbSession
 from . import portal_logins, signin, throttle
 from .accounts import AccountError, delete_merchant, get_merchant_by_email
 from .email_outbox import queue_email
@@ -21,7 +21,7 @@ RESET_MAX_AGE_S = 3600
 _RESET_SALT = "oss.password-reset.v1"
 
 
-def set_password(session: Session, merchant: Merchant, new_password: str) -> bool:
+def set_password(session: DbSession, merchant: Merchant, new_password: str) -> bool:
     """Set a new password and end every session signed in with the old one.
 
     Returns False, changing nothing, when the password changed since *merchant* was read
@@ -46,7 +46,7 @@ def set_password(session: Session, merchant: Merchant, new_password: str) -> boo
     return True
 
 
-def change_password(session: Session, merchant: Merchant, current: str, new_password: str,
+def change_password(session: DbSession, merchant: Merchant, current: str, new_password: str,
                     address: str | None = None) -> None:
     """Change the password after checking the current one (throttled like signing in)."""
     check_policy(new_password)  # first: a refused new password must not cost a check
@@ -71,7 +71,7 @@ def make_reset_token(secret_key: str, merchant: Merchant) -> str:
     return serializer.dumps([merchant.id, _fingerprint(secret_key, merchant)])
 
 
-def read_reset_token(session: Session, secret_key: str, token: str,
+def read_reset_token(session: DbSession, secret_key: str, token: str,
                      max_age: int = RESET_MAX_AGE_S) -> Merchant | None:
     """Return the merchant a reset token is for; None if forged, expired or already used."""
     serializer = URLSafeTimedSerializer(secret_key, salt=_RESET_SALT)
@@ -97,7 +97,7 @@ as it is.
 """
 
 
-def send_reset_link(session: Session, secret_key: str, email: str,
+def send_reset_link(session: DbSession, secret_key: str, email: str,
                     link_for: Callable[[str], str]) -> bool:
     """Queue a reset email when *email* has an account; return whether one was queued.
 
@@ -112,7 +112,7 @@ def send_reset_link(session: Session, secret_key: str, email: str,
     return True
 
 
-def close_account(session: Session, merchant: Merchant, password: str,
+def close_account(session: DbSession, merchant: Merchant, password: str,
                   address: str | None = None) -> None:
     """Erase the merchant with every store, key and order, after checking the password.
 

@@ -5,9 +5,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import distinct, func, select
-from sqlalchemy.orm import Session
 
 from ..models import Activity, LookupStat, Store, utcnow
+from ..storage import DbSession
 from . import accounts, lookup_stats
 from .refusals import refusals_since
 
@@ -44,12 +44,12 @@ class StoreHealth:
         return "new" if self.last_received_at is None else "healthy"
 
 
-def _last_received(session: Session, store: Store) -> datetime | None:
+def _last_received(session: DbSession, store: Store) -> datetime | None:
     return session.scalar(select(func.max(Activity.received_at))
                           .where(Activity.store_id == store.id, Activity.outcome != "refused"))
 
 
-def _outcomes_since(session: Session, store: Store, since: datetime) -> dict[str, int]:
+def _outcomes_since(session: DbSession, store: Store, since: datetime) -> dict[str, int]:
     rows = session.execute(select(Activity.outcome, func.count())
                            .where(Activity.store_id == store.id, Activity.received_at >= since)
                            .group_by(Activity.outcome))
@@ -58,7 +58,7 @@ def _outcomes_since(session: Session, store: Store, since: datetime) -> dict[str
     return counts
 
 
-def _steady_before(session: Session, store: Store, until: datetime) -> bool:
+def _steady_before(session: DbSession, store: Store, until: datetime) -> bool:
     """Tell whether updates arrived on at least STEADY_DAYS distinct days of the week before."""
     days = session.scalar(select(func.count(distinct(func.date(Activity.received_at))))
                           .where(Activity.store_id == store.id, Activity.outcome != "refused",
@@ -67,12 +67,12 @@ def _steady_before(session: Session, store: Store, until: datetime) -> bool:
     return (days or 0) >= STEADY_DAYS
 
 
-def _lookups_on(session: Session, store: Store, day: date) -> dict[str, int]:
+def _lookups_on(session: DbSession, store: Store, day: date) -> dict[str, int]:
     row = session.get(LookupStat, (store.id, day))
     return {name: getattr(row, name) if row else 0 for name in lookup_stats.OUTCOMES}
 
 
-def store_health(session: Session, store: Store, grace_days: int,
+def store_health(session: DbSession, store: Store, grace_days: int,
                  now: datetime | None = None) -> StoreHealth:
     """Gather a store's dashboard: last update, 24-hour outcomes, refusals, lookups today."""
     now = now or utcnow()
@@ -88,7 +88,7 @@ def store_health(session: Session, store: Store, grace_days: int,
     return health
 
 
-def _warnings(session: Session, health: StoreHealth, now: datetime) -> list[str]:
+def _warnings(session: DbSession, health: StoreHealth, now: datetime) -> list[str]:
     out = []
     if health.subscription["lapsed"]:
         out.append("The subscription has lapsed: the API refuses updates (402) and shoppers "
@@ -122,7 +122,7 @@ def since_words(moment: datetime, now: datetime | None = None) -> str:
     return "less than a minute"
 
 
-def merchant_health(session: Session, stores: list[Store], grace_days: int,
+def merchant_health(session: DbSession, stores: list[Store], grace_days: int,
                     now: datetime | None = None) -> list[StoreHealth]:
     """Return the dashboard of each of a merchant's stores, in the order given."""
     now = now or utcnow()

@@ -4,9 +4,9 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from ..models import Order, Store
+from ..storage import DbSession
 from . import accounts
 from .keys import derived_key, ensure_key, key_state
 from .passwords import verify_password
@@ -66,7 +66,7 @@ def demo_updates() -> list[dict]:
     ]
 
 
-def seed_demo(session: Session, factor_key: str, today: date, key_seed: str) -> dict:
+def seed_demo(session: DbSession, factor_key: str, today: date, key_seed: str) -> dict:
     """Create the demo store, or find it again; return what is true of it now.
 
     Idempotent: run again, it adds no key, no order and no history. The demo key is

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.orm import Session
 
+from ..config import secret_key
 from ..models import Order, Store
 from ..models.base import rows_changed
 from ..models.outbox import (
@@ -25,6 +25,7 @@ from ..models.outbox import (
     OutboxEmail,
 )
 from ..schemas.fields import is_row_id
+from ..storage import DbSession
 from .status_email import compose_status_email, shopper_locale
 from .tokens import make_status_token
 
@@ -44,7 +45,7 @@ def _one_line(value: str, limit: int) -> str:
     return _SPACE.sub(" ", value).strip()[:limit]
 
 
-def queue_email(session: Session, *, to: str, subject: str, text: str, html: str | None = None,
+def queue_email(session: DbSession, *, to: str, subject: str, text: str, html: str | None = None,
                 kind: str = PASSWORD_RESET, store_id: int | None = None,
                 order_id: int | None = None, from_name: str | None = None,
                 reply_to: str | None = None) -> OutboxEmail:
@@ -76,7 +77,7 @@ class StatusLinks:
     @classmethod
     def from_config(cls, config) -> StatusLinks:
         """Read ``OSS_BASE_URL``, ``SECRET_KEY`` and ``OSS_STATUS_TOKEN_DAYS``."""
-        return cls(str(config["OSS_BASE_URL"]), str(config["SECRET_KEY"]),
+        return cls(str(config["OSS_BASE_URL"]), secret_key(config),
                    int(config.get("OSS_STATUS_TOKEN_DAYS", 30)))
 
 
@@ -86,7 +87,7 @@ def status_url(links: StatusLinks, store: Store, order: Order) -> str:
     return f"{links.base_url.rstrip('/')}/s/{store.slug}/o/{token}"
 
 
-def queue_status_emails(session: Session, store: Store, notices, links: StatusLinks) -> int:
+def queue_status_emails(session: DbSession, store: Store, notices, links: StatusLinks) -> int:
     """Queue one shopper email per status change that asked for it; return how many.
 
     *notices* are ``StatusChangeNotice`` objects from ``apply_updates``: each is already an
@@ -113,7 +114,7 @@ def queue_status_emails(session: Session, store: Store, notices, links: StatusLi
     return queued
 
 
-def _queue_one(session: Session, store: Store, notice, links: StatusLinks) -> int:
+def _queue_one(session: DbSession, store: Store, notice, links: StatusLinks) -> int:
     order = notice.order
     email = compose_status_email(store, order, notice.update,
                                  status_url=status_url(links, store, order),
@@ -127,7 +128,7 @@ def _queue_one(session: Session, store: Store, notice, links: StatusLinks) -> in
     return 1
 
 
-def forget_shopper_recipients(session: Session, store_id: int) -> int:
+def forget_shopper_recipients(session: DbSession, store_id: int) -> int:
     """Drop a store's shopper emails, queued or sent: no address outlives the setting."""
     result = session.execute(delete(OutboxEmail).where(
         OutboxEmail.store_id == store_id, OutboxEmail.kind == SHOPPER_STATUS)
@@ -135,7 +136,7 @@ def forget_shopper_recipients(session: Session, store_id: int) -> int:
     return rows_changed(result)
 
 
-def failed_notifications(session: Session, store: Store, limit: int = 50) -> list[dict]:
+def failed_notifications(session: DbSession, store: Store, limit: int = 50) -> list[dict]:
     """Return the store's shopper emails that could not be delivered, newest first.
 
     For the merchant's portal: the order and the server's answer, not the address.
@@ -152,7 +153,7 @@ def failed_notifications(session: Session, store: Store, limit: int = 50) -> lis
             for row, number in rows]
 
 
-def retry_notification(session: Session, store: Store, outbox_id: int,
+def retry_notification(session: DbSession, store: Store, outbox_id: int,
                        now: datetime) -> bool:
     """Queue a failed shopper email of *store* again; False when there is no such email."""
     if not is_row_id(outbox_id):
@@ -167,7 +168,7 @@ def retry_notification(session: Session, store: Store, outbox_id: int,
     return bool(rows_changed(result))
 
 
-def purge_outbox(session: Session, now: datetime, keep_days: int) -> int:
+def purge_outbox(session: DbSession, now: datetime, keep_days: int) -> int:
     """Delete sent and failed emails older than *keep_days*; return how many."""
     cutoff = now - timedelta(days=keep_days)
     result = session.execute(delete(OutboxEmail).where(

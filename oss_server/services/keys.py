@@ -8,9 +8,9 @@ import secrets
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from ..models import ApiKey, Store, utcnow
+from ..storage import DbSession
 
 # last_used_at is written at most this often, so busy keys do not rewrite a row per batch.
 LAST_USED_RESOLUTION = timedelta(seconds=60)
@@ -21,7 +21,8 @@ def _hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def create_api_key(session: Session, store: Store, label: str | None = None) -> tuple[ApiKey, str]:
+def create_api_key(session: DbSession, store: Store,
+                   label: str | None = None) -> tuple[ApiKey, str]:
     """Create a key for *store*; return the row and the full key, shown only now."""
     key_id = secrets.token_hex(8)
     secret = secrets.token_urlsafe(32)
@@ -45,7 +46,7 @@ def derived_key(seed: str, purpose: str) -> str:
     return f"oss_{part('id')[:8].hex()}_{secret}"
 
 
-def ensure_key(session: Session, store: Store, full_key: str, label: str) -> ApiKey:
+def ensure_key(session: DbSession, store: Store, full_key: str, label: str) -> ApiKey:
     """Return the store's key *full_key*, created first if it does not exist yet."""
     parsed = parse_key(full_key)
     if parsed is None:
@@ -67,7 +68,7 @@ def parse_key(full_key: str) -> tuple[str, str] | None:
     return parts[1], parts[2]
 
 
-def check_key(session: Session, full_key: str,
+def check_key(session: DbSession, full_key: str,
               now: datetime | None = None) -> tuple[ApiKey | None, ApiKey | None, str | None]:
     """Return (active key, None, None), or (None, known key or None, why it was refused).
 
@@ -91,18 +92,18 @@ def check_key(session: Session, full_key: str,
     return key, None, None
 
 
-def authenticate(session: Session, full_key: str, now: datetime | None = None) -> ApiKey | None:
+def authenticate(session: DbSession, full_key: str, now: datetime | None = None) -> ApiKey | None:
     """Return the active key matching *full_key*, recording its use; else None."""
     return check_key(session, full_key, now)[0]
 
 
-def list_keys(session: Session, store: Store) -> list[ApiKey]:
+def list_keys(session: DbSession, store: Store) -> list[ApiKey]:
     """Return the store's keys, newest first."""
     return list(session.scalars(
         select(ApiKey).where(ApiKey.store_id == store.id).order_by(ApiKey.id.desc())))
 
 
-def revoke_key(session: Session, store: Store, key_id: str,
+def revoke_key(session: DbSession, store: Store, key_id: str,
                at: datetime | None = None) -> ApiKey | None:
     """Revoke one of the store's keys (at once, or at *at*); None when there is no such key.
 
@@ -123,7 +124,7 @@ def revoke_key(session: Session, store: Store, key_id: str,
 ROTATION_GRACE_HOURS = (0, 1, 24, 72, 168)
 
 
-def rotate_key(session: Session, store: Store, key_id: str, grace: timedelta,
+def rotate_key(session: DbSession, store: Store, key_id: str, grace: timedelta,
                now: datetime | None = None) -> tuple[ApiKey, str] | None:
     """Create the successor of an active key and revoke the old one after *grace*.
 

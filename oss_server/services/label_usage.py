@@ -5,13 +5,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import CompoundSelect, distinct, func, select, union
-from sqlalchemy.orm import Session
 
 from ..models import Order, OrderItem, StatusChange, Store
+from ..storage import DbSession
 from .standard_labels import STANDARD_LABELS, standard_label
 
 
-def received_labels(session: Session, store: Store) -> list[tuple[str, int]]:
+def received_labels(session: DbSession, store: Store) -> list[tuple[str, int]]:
     """Return every label the store received (orders, items, history) with how many orders
     carry it now at order level, sorted by label."""
     in_store = select(Order.id).where(Order.store_id == store.id).scalar_subquery()
@@ -42,7 +42,7 @@ class LabelUse:
     standard: bool    # one of the client's default labels
 
 
-def label_uses(session: Session, store: Store) -> list[LabelUse]:
+def label_uses(session: DbSession, store: Store) -> list[LabelUse]:
     """Return the standard labels and every label received, with their use now, by name.
 
     A standard label received in another case ("item shipped") is listed once, as received.

@@ -19,10 +19,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.orm import Session
-
 from ..errors import BadRequest
-from ..models import Order, Store
+from ..models import Store
+from ..storage import DbSession
+from .shown import LabelledOrder, LabelledStore
 from .standard_labels import LANGUAGES, STAGES, standard_stage, standard_wording
 
 MAX_LABEL = 64
@@ -33,7 +33,7 @@ class LabelError(BadRequest):
     code = "label_error"
 
 
-def _entry(store: Store, label: str) -> dict | None:
+def _entry(store: LabelledStore, label: str) -> dict | None:
     mapping = store.label_map or {}
     if label in mapping:
         return mapping[label]
@@ -44,7 +44,7 @@ def _entry(store: Store, label: str) -> dict | None:
     return None
 
 
-def label_text(store: Store, label: str | None, locale: str = "en") -> str | None:
+def label_text(store: LabelledStore, label: str | None, locale: str = "en") -> str | None:
     """Return how *label* reads to shoppers in *locale*, or None when it is empty or hidden."""
     if not label:
         return None
@@ -59,14 +59,14 @@ def label_text(store: Store, label: str | None, locale: str = "en") -> str | Non
     return (entry or {}).get("text") or label
 
 
-def label_stage(store: Store, label: str | None) -> str:
+def label_stage(store: LabelledStore, label: str | None) -> str:
     """Return the stage of the progress tracker that *label* belongs to."""
     entry = _entry(store, label) if label else None
     stage = (entry or {}).get("stage")
     return stage if stage in STAGES else standard_stage(label)
 
 
-def visible_status(store: Store, order: Order) -> str | None:
+def visible_status(store: LabelledStore, order: LabelledOrder) -> str | None:
     """The order's label shoppers see: its status, else the latest visible one before it."""
     if label_text(store, order.status) is not None:
         return order.status
@@ -76,12 +76,12 @@ def visible_status(store: Store, order: Order) -> str | None:
     return None
 
 
-def shopper_label(store: Store, order: Order, locale: str = "en") -> str | None:
+def shopper_label(store: LabelledStore, order: LabelledOrder, locale: str = "en") -> str | None:
     """Return the order's status as shoppers read it; None if nothing visible is left."""
     return label_text(store, visible_status(store, order), locale)
 
 
-def set_label_wording(session: Session, store: Store, label: str, text: str | None = None,
+def set_label_wording(session: DbSession, store: Store, label: str, text: str | None = None,
                       hidden: bool = False, texts: dict | None = None,
                       stage: str | None = None) -> dict:
     """Set how *label* reads to shoppers per language, its stage, or hide it.

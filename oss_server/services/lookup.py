@@ -8,9 +8,9 @@ from datetime import date, datetime, timezone
 from typing import NamedTuple
 
 from sqlalchemy.engine import Connection
-from sqlalchemy.orm import Session
 
 from ..security.factors import matches, verifier_hashes
+from ..storage import DbSession
 from ..storage.lookups import Candidate, add_to_tally_now, order_candidates, remember_locale
 from ..storage.shop_pages import ShopperOrder, ShopStore, shopper_order
 from .limits import Locked, LookupLimiter
@@ -25,7 +25,7 @@ class FoundOrder(NamedTuple):
     shopper_locale: str | None = None
 
 
-def lookup_order(db: Session | Connection, store, number: str, verifier: str,
+def lookup_order(db: DbSession | Connection, store, number: str, verifier: str,
                  factor_key: str) -> FoundOrder | None:
     """Return the store's order matching *number* (order or cart number) and *verifier*.
 

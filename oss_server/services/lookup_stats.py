@@ -5,22 +5,22 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
-from sqlalchemy.orm import Session
 
 from ..models import LookupStat, Store
+from ..storage import DbSession
 from ..storage.lookups import LOOKUP_OUTCOMES, add_to_tally
 
 OUTCOMES = LOOKUP_OUTCOMES
 
 
-def record_lookup(db: Session | Connection, store: Store, day: date, outcome: str) -> None:
+def record_lookup(db: DbSession | Connection, store: Store, day: date, outcome: str) -> None:
     """Add one lookup with *outcome* to the store's tally for *day* (on a session or connection)."""
     if outcome not in OUTCOMES:
         raise ValueError(f"unknown outcome {outcome!r}")
     add_to_tally(db if isinstance(db, Connection) else db.connection(), store.id, day, outcome)
 
 
-def daily_lookup_stats(session: Session, store: Store, today: date, days: int = 30) -> list[dict]:
+def daily_lookup_stats(session: DbSession, store: Store, today: date, days: int = 30) -> list[dict]:
     """Return one row per day (oldest first, zeros where nothing happened) for a chart."""
     start = today - timedelta(days=days - 1)
     rows = {row.day: row for row in session.scalars(

@@ -4,11 +4,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import selectinload
 
 from ..models import Order, Store
 from ..models.order_fields import SEARCHED_COLUMNS
 from ..schemas.fields import is_row_id
+from ..storage import DbSession
 from .orders import delete_orders_where, order_key
 
 PAGE_SIZE = 50
@@ -33,7 +34,7 @@ class OrderPage:
     has_more: bool
 
 
-def search_orders(session: Session, store: Store, query: str | None,
+def search_orders(session: DbSession, store: Store, query: str | None,
                   page: int = 1) -> OrderPage:
     """Return page *page* (from 1) of the store's orders matching *query* (all when empty)."""
     page_size = PAGE_SIZE
@@ -53,7 +54,7 @@ def search_orders(session: Session, store: Store, query: str | None,
     return OrderPage(rows[:page_size], page, len(rows) > page_size)
 
 
-def get_order_by_id(session: Session, store: Store, order_id: int) -> Order | None:
+def get_order_by_id(session: DbSession, store: Store, order_id: int) -> Order | None:
     """Return one of the store's orders by id, with lines, tracking and history."""
     if not is_row_id(order_id):
         return None
@@ -70,7 +71,7 @@ def factors_on_file(order: Order) -> list[str]:
     return [name for name, value in held if value]
 
 
-def delete_order_by_id(session: Session, store: Store, order_id: int) -> bool:
+def delete_order_by_id(session: DbSession, store: Store, order_id: int) -> bool:
     """Erase one of the store's orders with its history; False when it has no such order."""
     if not is_row_id(order_id):
         return False
@@ -79,7 +80,7 @@ def delete_order_by_id(session: Session, store: Store, order_id: int) -> bool:
     return count > 0
 
 
-def order_ids_by_number(session: Session, store: Store, numbers) -> dict[str, int]:
+def order_ids_by_number(session: DbSession, store: Store, numbers) -> dict[str, int]:
     """Map those of *numbers* the store holds an order for to the order's id."""
     keys = {order_key(number): number for number in numbers if number}
     if not keys:

@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 from sqlalchemy import delete, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import selectinload
 
 from ..models import Order, OrderItem, StatusChange, Store, Tracking
 from ..models.base import rows_changed
+from ..storage import DbSession
 
 
 def order_key(number: str) -> str:
@@ -13,7 +14,7 @@ def order_key(number: str) -> str:
     return number.strip().casefold()
 
 
-def get_order(session: Session, store: Store, number: str) -> Order | None:
+def get_order(session: DbSession, store: Store, number: str) -> Order | None:
     """Return the store's order by its number, with lines, tracking and history."""
     return session.scalar(
         select(Order)
@@ -23,7 +24,7 @@ def get_order(session: Session, store: Store, number: str) -> Order | None:
     )
 
 
-def delete_orders_where(session: Session, *criteria) -> int:
+def delete_orders_where(session: DbSession, *criteria) -> int:
     """Delete orders matching *criteria* with their children; return how many."""
     ids = select(Order.id).where(*criteria).scalar_subquery()
     # Children first and explicitly: SQLite only cascades with foreign keys on.
@@ -35,7 +36,7 @@ def delete_orders_where(session: Session, *criteria) -> int:
     return rows_changed(result)
 
 
-def delete_order(session: Session, store: Store, number: str) -> bool:
+def delete_order(session: DbSession, store: Store, number: str) -> bool:
     """Erase one order and its history; False when the store has no such order."""
     count = delete_orders_where(session, Order.store_id == store.id,
                                 Order.order_key == order_key(number))

@@ -10,9 +10,9 @@ import secrets
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
 
 from ..models import Merchant, PortalSession
+from ..storage import DbSession
 
 # Matches the portal's absolute session timeout: an older record can never be used again.
 MAX_AGE = timedelta(hours=12)
@@ -22,7 +22,7 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def open_session(session: Session, merchant: Merchant) -> str:
+def open_session(session: DbSession, merchant: Merchant) -> str:
     """Record a new signed-in session for *merchant*; return the token for its cookie."""
     now = datetime.now(timezone.utc)
     # Housekeeping on the way in: the merchant's records past the absolute timeout.
@@ -34,7 +34,7 @@ def open_session(session: Session, merchant: Merchant) -> str:
     return token
 
 
-def is_open(session: Session, merchant_id: int, token: str | None) -> bool:
+def is_open(session: DbSession, merchant_id: int, token: str | None) -> bool:
     """Tell whether *token* is a live session of *merchant_id*."""
     if not token:
         return False
@@ -43,12 +43,12 @@ def is_open(session: Session, merchant_id: int, token: str | None) -> bool:
     return found == merchant_id
 
 
-def close_session(session: Session, token: str | None) -> None:
+def close_session(session: DbSession, token: str | None) -> None:
     """Forget one session (signing out)."""
     if token:
         session.execute(delete(PortalSession).where(PortalSession.token_hash == _hash(token)))
 
 
-def close_all(session: Session, merchant: Merchant) -> None:
+def close_all(session: DbSession, merchant: Merchant) -> None:
     """Forget every session of *merchant* (a new password ends them all)."""
     session.execute(delete(PortalSession).where(PortalSession.merchant_id == merchant.id))

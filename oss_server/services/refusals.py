@@ -4,10 +4,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session
 
 from ..models import ApiRefusal, Store, utcnow
 from ..models.base import rows_changed
+from ..storage import DbSession
 from ..storage.tallies import add_refusal
 
 # The causes a merchant can act on, with the words the dashboard uses for them.
@@ -19,7 +19,7 @@ CAUSES = {
 }
 
 
-def count_refusal(session: Session, store_id: int, cause: str, key_id: str = "",
+def count_refusal(session: DbSession, store_id: int, cause: str, key_id: str = "",
                   now: datetime | None = None) -> None:
     """Add one refused request to the store's tally for this hour (an atomic upsert)."""
     if cause not in CAUSES:
@@ -28,7 +28,7 @@ def count_refusal(session: Session, store_id: int, cause: str, key_id: str = "",
     add_refusal(session, store_id, hour, cause, key_id or "")
 
 
-def refusals_since(session: Session, store: Store, since: datetime) -> list[dict]:
+def refusals_since(session: DbSession, store: Store, since: datetime) -> list[dict]:
     """Return the store's refused requests since *since* by cause and key id, most first.
 
     Counted by the hour: the oldest hour is taken whole, so a figure may include up to
@@ -45,7 +45,7 @@ def refusals_since(session: Session, store: Store, since: datetime) -> list[dict
              "count": int(count)} for cause, key_id, count in rows]
 
 
-def purge_refusals(session: Session, now: datetime, days: int = 30) -> int:
+def purge_refusals(session: DbSession, now: datetime, days: int = 30) -> int:
     """Delete tallies older than *days*; return how many rows went."""
     cutoff = now - timedelta(days=days)
     result = session.execute(delete(ApiRefusal).where(ApiRefusal.hour < cutoff))

@@ -4,17 +4,17 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
 
 from ..models import Activity, Order, Store, UpdateReceipt
 from ..models.base import rows_changed
+from ..storage import DbSession
 from .orders import delete_orders_where
 
 # Receipts must outlive the client's retry horizon, or a late retry would apply twice.
 MIN_RECEIPT_DAYS = 7
 
 
-def purge(session: Session, now: datetime, receipt_days: int = MIN_RECEIPT_DAYS) -> dict:
+def purge(session: DbSession, now: datetime, receipt_days: int = MIN_RECEIPT_DAYS) -> dict:
     """Delete expired orders, receipts and activity; return counts by kind."""
     receipt_days = max(receipt_days, MIN_RECEIPT_DAYS)
     orders = 0

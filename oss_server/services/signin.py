@@ -4,9 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy.orm import Session
-
 from ..models import Merchant
+from ..storage import DbSession
 from . import throttle, twofactor
 from .accounts import AccountError, get_merchant_by_email
 from .passwords import MAX_LENGTH, verify_password
@@ -36,7 +35,7 @@ def _counted(email: str, address: str | None) -> dict[str, throttle.Policy]:
             throttle.address_key(address): throttle.ADDRESS}
 
 
-def check_password(session: Session, email: str, password: str, address: str | None,
+def check_password(session: DbSession, email: str, password: str, address: str | None,
                    now: datetime | None = None) -> Attempt:
     """Check an email and password, counting failures per account and per address.
 
@@ -61,7 +60,7 @@ def check_password(session: Session, email: str, password: str, address: str | N
     return Attempt(merchant=merchant)
 
 
-def check_second_factor(session: Session, merchant: Merchant, code: str, address: str | None,
+def check_second_factor(session: DbSession, merchant: Merchant, code: str, address: str | None,
                         now: datetime | None = None) -> Attempt:
     """Check a TOTP or recovery code after the password; failures count like wrong passwords."""
     held = throttle.begin_attempt(session, _counted(merchant.email, address), now)
@@ -73,7 +72,7 @@ def check_second_factor(session: Session, merchant: Merchant, code: str, address
     return Attempt(merchant=merchant)
 
 
-def confirm_password(session: Session, merchant: Merchant, password: str,
+def confirm_password(session: DbSession, merchant: Merchant, password: str,
                      address: str | None, now: datetime | None = None) -> None:
     """Check the password a signed-in merchant gives again, throttled like signing in.
 

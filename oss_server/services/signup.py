@@ -11,10 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy.orm import Session
-
 from ..models import Merchant
 from ..models.outbox import ACCOUNT_NOTICE
+from ..storage import DbSession
 from .accounts import PLAN_TRIAL, AccountError, create_merchant, get_merchant_by_email, trial_end
 from .email_outbox import queue_email
 from .passwords import check_policy, hash_password
@@ -52,7 +51,7 @@ they are.
 """
 
 
-def sign_up(session: Session, email: str, password: str, today: date, trial_days: int,
+def sign_up(session: DbSession, email: str, password: str, today: date, trial_days: int,
             links: Links) -> Merchant | None:
     """Open a trial account for *email*, or tell its owner that it already has one.
 

@@ -15,12 +15,11 @@ from collections.abc import Set
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from sqlalchemy.orm import Session
-
 from ..models import Order, Store
 from ..models.order_fields import copied_by_object
 from ..schemas.fields import _CONTROL
 from ..security.factors import FactorHasher, normalise_shopper_email
+from ..storage import DbSession
 from ..storage.keyed_reads import Pending
 from ..storage.orders import (
     insert_orders,
@@ -58,7 +57,7 @@ class OrderState:
 class SnapshotWriter:
     """Plan a batch's writes for one store, then issue them in bulk."""
 
-    def __init__(self, session: Session, store: Store, factor_key: str, now: datetime):
+    def __init__(self, session: DbSession, store: Store, factor_key: str, now: datetime):
         self.session, self.store, self.now = session, store, now
         # Read once: every row of the batch carries them, and an ORM attribute read costs.
         self.store_id, self.keep_email = store.id, store.shopper_emails

@@ -3,17 +3,16 @@ from __future__ import annotations
 
 import secrets
 
-from sqlalchemy.orm import Session
-
 from ..models import Store
 from ..security import urls
+from ..storage import DbSession
 from .accounts import AccountError, set_store_setting
 
 # During a rotation the order manager may still sign with the previous secret.
 KEPT_SECRETS = 2
 
 
-def apply_settings(session: Session, store: Store, values: dict) -> dict[str, str]:
+def apply_settings(session: DbSession, store: Store, values: dict) -> dict[str, str]:
     """Validate and set several settings; return {setting: message} for the refused ones.
 
     Nothing is flushed when something is refused; the caller rolls back.
@@ -41,7 +40,7 @@ def stored_problems(store: Store) -> dict[str, str]:
     return urls.stored_problems({name: getattr(store, name) for name in urls.CHECKED_SETTINGS})
 
 
-def rotate_signing_secret(session: Session, store: Store) -> str:
+def rotate_signing_secret(session: DbSession, store: Store) -> str:
     """Add a new signing secret (newest first), keep the previous one; return the new one."""
     secret = "whsec_" + secrets.token_urlsafe(32)
     store.signing_secrets = [secret, *(store.signing_secrets or [])][:KEPT_SECRETS]
@@ -49,7 +48,7 @@ def rotate_signing_secret(session: Session, store: Store) -> str:
     return secret
 
 
-def retire_previous_secrets(session: Session, store: Store) -> None:
+def retire_previous_secrets(session: DbSession, store: Store) -> None:
     """Keep only the newest signing secret, once the order manager uses it."""
     store.signing_secrets = list(store.signing_secrets or [])[:1]
     session.flush()

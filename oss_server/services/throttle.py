@@ -21,9 +21,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import case, delete, or_, select, update
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.orm import Session
 
 from ..models import LoginThrottle, utcnow
+from ..storage import DbSession
 from ..storage.locking import write_locked
 from ..storage.throttle_counters import State, counter_engine, lock_counters, store_counters
 
@@ -86,7 +86,7 @@ class Held:
     wait_seconds: int = 0
 
 
-def begin_attempt(session: Session, counted: dict[str, Policy],
+def begin_attempt(session: DbSession, counted: dict[str, Policy],
                   now: datetime | None = None) -> Held:
     """Count one failure on every key of *counted*, unless one of them is locked.
 
@@ -104,7 +104,7 @@ def begin_attempt(session: Session, counted: dict[str, Policy],
     return Held(dict(counted))
 
 
-def succeeded(session: Session, held: Held, clear_keys: tuple[str, ...] = ()) -> None:
+def succeeded(session: DbSession, held: Held, clear_keys: tuple[str, ...] = ()) -> None:
     """Settle an attempt that succeeded: *clear_keys* start afresh, its other counts are undone.
 
     Runs in the request's transaction and commits with it.
@@ -123,14 +123,14 @@ def succeeded(session: Session, held: Held, clear_keys: tuple[str, ...] = ()) ->
     session.flush()
 
 
-def count_reset_request(session: Session, email: str, address: str | None) -> tuple[int, int]:
+def count_reset_request(session: DbSession, email: str, address: str | None) -> tuple[int, int]:
     """Count one reset request; return the (account, address) waits it ran into (0: none)."""
     account, ip = reset_keys(email, address)
     waits = count_requests(session, {account: RESET_PER_ACCOUNT, ip: RESET_PER_ADDRESS})
     return waits[account], waits[ip]
 
 
-def count_requests(session: Session, counted: dict[str, Policy],
+def count_requests(session: DbSession, counted: dict[str, Policy],
                    now: datetime | None = None) -> dict[str, int]:
     """Count one request on every key, locked or not; return each key's wait afterwards.
 
@@ -145,19 +145,19 @@ def count_requests(session: Session, counted: dict[str, Policy],
     return {key: _wait([state], now) for key, state in after.items()}
 
 
-def record_failure(session: Session, key: str, policy: Policy,
+def record_failure(session: DbSession, key: str, policy: Policy,
                    now: datetime | None = None) -> None:
     """Count one failure against *key*, locked or not, and lock it when the policy says so."""
     count_requests(session, {key: policy}, now)
 
 
-def forget_account(session: Session, email: str) -> None:
+def forget_account(session: DbSession, email: str) -> None:
     """Erase the counters kept under an account's email (it is personal data)."""
     keys = [account_key(email), reset_keys(email, None)[0]]
     session.execute(delete(LoginThrottle).where(LoginThrottle.key.in_(keys)))
 
 
-def wait_seconds(session: Session, keys: list[str], now: datetime | None = None) -> int:
+def wait_seconds(session: DbSession, keys: list[str], now: datetime | None = None) -> int:
     """Return how long the caller must wait before trying again (0: go ahead)."""
     now = now or utcnow()
     rows = session.execute(select(LoginThrottle.failures, LoginThrottle.window_start,
@@ -166,7 +166,7 @@ def wait_seconds(session: Session, keys: list[str], now: datetime | None = None)
     return _wait([tuple(row) for row in rows], now)
 
 
-def clear(session: Session, key: str) -> None:
+def clear(session: DbSession, key: str) -> None:
     """Forget the failures of *key* (after a successful sign-in or password reset)."""
     session.execute(delete(LoginThrottle).where(LoginThrottle.key == key))
     session.flush()
@@ -196,7 +196,7 @@ def _wait(states, now: datetime) -> int:
 
 
 @contextmanager
-def _counter_transaction(session: Session) -> Iterator[Connection]:
+def _counter_transaction(session: DbSession) -> Iterator[Connection]:
     """A locked transaction for the counters, committed on its own."""
     engine = counter_engine(session)
     with engine.connect() as conn, write_locked(conn):

@@ -12,11 +12,11 @@ import pyotp
 import segno
 from markupsafe import Markup
 from sqlalchemy import Text, cast, or_, select, update
-from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ..models import Merchant
 from ..models.base import rows_changed
+from ..storage import DbSession
 
 RECOVERY_CODE_COUNT = 10
 ISSUER = "Order Status"
@@ -60,7 +60,7 @@ def matching_step(secret: str, code: str, at: float | None = None) -> int | None
     return None
 
 
-def _accept_step(session: Session, merchant: Merchant, step: int | None) -> bool:
+def _accept_step(session: DbSession, merchant: Merchant, step: int | None) -> bool:
     # A code is good once: someone who watched it being typed (or phished it) cannot
     # reuse it within its 90-second window. Steps only move forward, and the move is one
     # conditional update: of concurrent sign-ins with the same code, only one changes the
@@ -97,7 +97,7 @@ def _new_recovery_codes() -> list[str]:
     return codes
 
 
-def enable(session: Session, merchant: Merchant, secret: str, code: str) -> list[str] | None:
+def enable(session: DbSession, merchant: Merchant, secret: str, code: str) -> list[str] | None:
     """Turn two-factor sign-in on once *code* proves the app holds *secret*.
 
     Return the recovery codes (shown once; only their hashes are kept), or None when the
@@ -111,7 +111,7 @@ def enable(session: Session, merchant: Merchant, secret: str, code: str) -> list
     return regenerate_recovery_codes(session, merchant)
 
 
-def regenerate_recovery_codes(session: Session, merchant: Merchant) -> list[str]:
+def regenerate_recovery_codes(session: DbSession, merchant: Merchant) -> list[str]:
     """Replace the recovery codes; return the new ones in clear, this once."""
     codes = _new_recovery_codes()
     merchant.recovery_codes = [hash_recovery_code(c) for c in codes]
@@ -119,7 +119,7 @@ def regenerate_recovery_codes(session: Session, merchant: Merchant) -> list[str]
     return codes
 
 
-def disable(session: Session, merchant: Merchant) -> None:
+def disable(session: DbSession, merchant: Merchant) -> None:
     """Turn two-factor sign-in off and drop the recovery codes."""
     merchant.totp_secret = None
     merchant.totp_last_step = None
@@ -127,7 +127,7 @@ def disable(session: Session, merchant: Merchant) -> None:
     session.flush()
 
 
-def verify(session: Session, merchant: Merchant, code: str) -> bool:
+def verify(session: DbSession, merchant: Merchant, code: str) -> bool:
     """Accept a current, not yet used TOTP code, or an unused recovery code (then spent)."""
     if merchant.totp_secret and _accept_step(session, merchant,
                                              matching_step(merchant.totp_secret, code)):
@@ -142,7 +142,7 @@ def verify(session: Session, merchant: Merchant, code: str) -> bool:
 _SPEND_TRIES = RECOVERY_CODE_COUNT + 1
 
 
-def _spend_recovery_code(session: Session, merchant: Merchant, wanted: str) -> bool:
+def _spend_recovery_code(session: DbSession, merchant: Merchant, wanted: str) -> bool:
     """Remove *wanted* from the unused codes, if it is one, in one conditional update.
 
     The update applies only while the codes are still the list read (compared as their

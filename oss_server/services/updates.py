@@ -8,13 +8,13 @@ from typing import TypeGuard
 
 from marshmallow import ValidationError
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from ..models import Order, Store, utcnow
 from ..schemas.fast_path import fast_path_load
 from ..schemas.fields import flatten_errors
 from ..schemas.screening import screen
 from ..schemas.updates import UpdateIn
+from ..storage import DbSession
 from ..storage.ingestion import lock_for_batch, retry_on_conflict
 from ..storage.keyed_reads import Pending, ahead, overlaps
 from ..storage.orders import read_seen_update_ids, send_seen_update_ids
@@ -89,7 +89,7 @@ def _plain(value: object) -> TypeGuard[str]:
             and value.isprintable())
 
 
-def seen_update_ids(session: Session, store: Store, updates: list[dict], early: Pending,
+def seen_update_ids(session: DbSession, store: Store, updates: list[dict], early: Pending,
                     asked: set[str]) -> set[str]:
     """Return the batch's update ids the store already holds receipts for.
 
@@ -100,7 +100,7 @@ def seen_update_ids(session: Session, store: Store, updates: list[dict], early: 
     return seen | read_seen_update_ids(session, store.id, missed)
 
 
-def apply_updates(session: Session, store: Store, raw_updates: list, *, factor_key: str,
+def apply_updates(session: DbSession, store: Store, raw_updates: list, *, factor_key: str,
                   now: datetime | None = None, links: StatusLinks | None = None) -> BatchResult:
     """Apply a batch of raw UPDATEs to *store*; one result per update, in request order.
 
@@ -134,7 +134,7 @@ def apply_updates(session: Session, store: Store, raw_updates: list, *, factor_k
     return retry_on_conflict(session, write)
 
 
-def _write_batch(session: Session, store: Store, writer: SnapshotWriter, raw_updates: list,
+def _write_batch(session: DbSession, store: Store, writer: SnapshotWriter, raw_updates: list,
                  checked: list, links: StatusLinks | None, early: tuple | None) -> BatchResult:
     """Read what the validated batch changes, plan each update and write them all."""
     valid = [data for data, errors in checked if data is not None]
@@ -187,7 +187,7 @@ def _apply_one(writer: SnapshotWriter, data: dict, key: str, seen: set, notices:
     return outcome
 
 
-def _notices(session: Session, ids: dict[str, int], notices: list) -> list[StatusChangeNotice]:
+def _notices(session: DbSession, ids: dict[str, int], notices: list) -> list[StatusChangeNotice]:
     """Turn planned notices into StatusChangeNotice objects carrying the stored Order."""
     if not notices:
         return []

@@ -15,6 +15,7 @@ from sqlalchemy import String, cast, select
 
 from ..api.jsonbody import parse_body, read_raw_body
 from ..api.openapi import EXTRA_PATHS
+from ..config import secret_key
 from ..errors import BadRequest, NotFound, OSSError, RateLimited
 from ..extensions import db
 from ..models import Store
@@ -53,13 +54,15 @@ def lookup():
     assert result is not None  # a valid body is always looked up
     if result.retry_after:
         raise RateLimited(wait_sentence(result.retry_after), retry_after=result.retry_after)
-    if result.order is None:
+    # The row is None too when the order was erased between the lookup and its read.
+    order = found.order_row
+    if result.order is None or order is None:
         raise NoMatch()
-    token = make_status_token(current_app.secret_key, store.id, result.order.id)
+    token = make_status_token(secret_key(current_app.config), store.id, result.order.id)
     response = jsonify(_lookup_out.dump({
         "store": store_view(store),
         # Labels in the shopper's language (?lang=, the cookie or Accept-Language).
-        "order": order_view(store, found.order_row, str(get_locale())),
+        "order": order_view(store, order, str(get_locale())),
         "status_url": url_for("shop.status", slug=store.slug, token=token, _external=True)}))
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -117,13 +120,13 @@ def _origin_allowed_anywhere(origin: str) -> bool:
 
 def _read_body() -> dict:
     body = parse_body(read_raw_body(MAX_BODY))
-    try:
-        return _lookup_in.load(body)
-    except ValidationError as exc:
-        fields = ", ".join(sorted(str(k) for k in exc.messages_dict)) if isinstance(
-            exc.messages, dict) else "body"
-        message = f"Send store, order_number and verifier as strings (check: {fields})."
-        raise BadRequest(message) from None
+    fields = "body"  # JSON, but not an object
+    if isinstance(body, dict):
+        try:
+            return _lookup_in.load(body)
+        except ValidationError as exc:
+            fields = ", ".join(sorted(str(k) for k in exc.messages_dict))
+    raise BadRequest(f"Send store, order_number and verifier as strings (check: {fields}).")
 
 
 def add_lookup_path(spec) -> None:

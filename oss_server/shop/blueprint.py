@@ -54,8 +54,8 @@ def shop_context():
 for _name, _filter in FILTERS.items():
     bp.add_app_template_filter(_filter, _name)
 # Every href/src a page builds from a store's settings passes one of these.
-for _filter in (safe_url, support_href, mailto_href, tel_href):
-    bp.add_app_template_filter(_filter)
+for _href_filter in (safe_url, support_href, mailto_href, tel_href):
+    bp.add_app_template_filter(_href_filter)
 bp.add_app_template_global(translated_format, FORMAT_NAME)
 
 

@@ -10,6 +10,7 @@ The callables behave as Jinja's new-style gettext: the translation is trusted ma
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, tzinfo
 from functools import lru_cache
 from urllib.parse import quote, urlencode
@@ -86,7 +87,8 @@ def when_filter(context, value: datetime, zone: tzinfo) -> str:
     return shop_when(value, zone, context.get("page_lang", "en"))
 
 
-FILTERS = {"shop_date": day_filter, "shop_number": number_filter, "shop_when": when_filter}
+FILTERS: dict[str, Callable[..., str]] = {
+    "shop_date": day_filter, "shop_number": number_filter, "shop_when": when_filter}
 
 
 def filters_for(locale: str) -> dict:

@@ -7,6 +7,7 @@ from flask import abort, current_app, flash, make_response, redirect, request, s
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
+from ..config import secret_key
 from ..services.local_time import store_zone
 from ..services.lookup import shopper_lookup
 from ..services.progress import tracker
@@ -46,21 +47,23 @@ def form(slug: str):
 def lookup(slug: str):
     """Look an order up; on a match, 303 to its status page."""
     posted = read_lookup()
-    found = shopper_lookup(lookup_limiter(), partial(open_store, slug),
-                           (posted.order_number, posted.verifier)
-                           if isinstance(posted, PostedLookup) else None,
+    if isinstance(posted, PostedLookup):
+        typed, invalid = (posted.order_number, posted.verifier), None
+    else:
+        typed, invalid = None, posted  # the form, with the errors it shows
+    found = shopper_lookup(lookup_limiter(), partial(open_store, slug), typed,
                            client_address(), current_app.config["OSS_FACTOR_KEY"],
                            str(get_locale()))
     store, result = found.store, found.result
     if result is None:
-        return render_form(store, posted, status=400)
+        return render_form(store, invalid, status=400)
     if result.retry_after:
         response = render_form(store, message=wait_sentence(result.retry_after), status=429)
         response.headers["Retry-After"] = str(result.retry_after)
         return response
     if result.order is None:
         return render_form(store, message=failure_message())
-    token = make_status_token(current_app.secret_key, store.id, result.order.id)
+    token = make_status_token(secret_key(current_app.config), store.id, result.order.id)
     return redirect(url_for(".status", slug=slug, token=token), 303)
 
 
@@ -68,7 +71,7 @@ def lookup(slug: str):
 def status(slug: str, token: str):
     """Show an order's status to whoever holds its signed link."""
     try:
-        store_id, order_id = read_status_token(current_app.secret_key, token,
+        store_id, order_id = read_status_token(secret_key(current_app.config), token,
                                                current_app.config["OSS_STATUS_TOKEN_DAYS"])
     except TokenError as exc:
         open_store(slug)  # an unknown store is a 404, a lapsed one says so, whatever the link
@@ -78,28 +81,28 @@ def status(slug: str, token: str):
         # cache or, on a miss, the order's lines.
         page = open_store_page(slug, order_id, conn)
         # A token of another store names no order here.
-        html = (_status_html(conn, page)
-                if store_id == page.store.id and page.order is not None else None)
+        html = _status_html(conn, page) if store_id == page.store.id else None
     if html is None:
         return _back_to_form(slug, expired=False)
     return no_store(make_response(html), index=False)
 
 
-def _status_html(conn, page: StorePage) -> str:
-    """The rendered page of the store's order."""
+def _status_html(conn, page: StorePage) -> str | None:
+    """The rendered page of the store's order; None when the page found no order."""
+    row = page.order
+    if row is None:
+        return None
     # Keyed by what the page is made of (see page_cache): the store's settings as just
     # read and the order's version, so it is never stale; a hit reads one row, not four.
     pages = _page_cache()
     flashing = "_flashes" in session
     store, locale = page.store, str(get_locale())
     # The store row holds its label wording and time zone; the standard wording is fixed.
-    # page.order is the found order's row: the caller renders this only when it is not None.
-    order_id = page.order.id  # type: ignore[union-attr]
-    key = PageCache.key(store, order_id, page.version, locale,
+    key = PageCache.key(store, row.id, page.version, locale,
                         request.script_root, request.path)
     html = None if flashing else pages.get(key)
     if html is None:
-        order = order_view(store, order_with_lines(conn, page.order), locale)
+        order = order_view(store, order_with_lines(conn, row), locale)
         html = render_shop("shop/status.html", store=store_view(store), order=order,
                            zone=store_zone(store.timezone), steps=tracker(order["stage"], locale))
         if not flashing:

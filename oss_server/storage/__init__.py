@@ -7,3 +7,11 @@ views never reach a connection. The fast paths here run fixed statements on the 
 own cursor and convert values as SQLAlchemy Core would: the read and write side of the
 hot requests, documented in docs/performance.md.
 """
+from typing import Any, TypeAlias
+
+from sqlalchemy.orm import Session, scoped_session
+
+# What services and storage take as "the session": a Session, or a scoped_session that
+# forwards every call to its current one -- Flask-SQLAlchemy's ``db.session``, which the
+# views and commands pass. Any session class: Flask-SQLAlchemy's is a Session subclass.
+DbSession: TypeAlias = Session | scoped_session[Any]

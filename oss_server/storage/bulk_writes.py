@@ -31,8 +31,8 @@ from operator import itemgetter
 from sqlalchemy import ARRAY, JSON, ColumnElement, Table, any_, bindparam
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session
 
+from . import DbSession
 from .keyed_reads import padded
 
 __all__ = ["delete_rows", "insert_rows", "one_of", "update_rows"]
@@ -41,7 +41,7 @@ __all__ = ["delete_rows", "insert_rows", "one_of", "update_rows"]
 _SQLITE_PARAMETERS = 999
 
 
-def one_of(session: Session, column, values) -> ColumnElement[bool]:
+def one_of(session: DbSession, column, values) -> ColumnElement[bool]:
     """``column IN values`` for a few hundred values, as cheap as the dialect allows.
 
     On PostgreSQL it is ``column = ANY(array)``: one parameter, where an expanded IN
@@ -54,20 +54,20 @@ def one_of(session: Session, column, values) -> ColumnElement[bool]:
     return column.in_(bindparam(None, values, expanding=True))
 
 
-def insert_rows(session: Session, table: Table, rows: list[dict]) -> None:
+def insert_rows(session: DbSession, table: Table, rows: list[dict]) -> None:
     """INSERT *rows* (dicts with the same keys) into *table* in one executemany."""
     if rows:
         _run(session, table, rows, tuple(rows[0]), None)
 
 
-def update_rows(session: Session, table: Table, rows: list[dict], key: str = "id") -> None:
+def update_rows(session: DbSession, table: Table, rows: list[dict], key: str = "id") -> None:
     """UPDATE the rows of *table* whose *key* column equals each row's *key* value."""
     if rows:
         columns = tuple(name for name in rows[0] if name != key)
         _run(session, table, rows, columns, key)
 
 
-def delete_rows(session: Session, table: Table, column: str, values: list) -> None:
+def delete_rows(session: DbSession, table: Table, column: str, values: list) -> None:
     """DELETE the rows of *table* whose *column* is one of *values*.
 
     Rendered once per dialect (and, on SQLite, per number of values) and run through
@@ -98,7 +98,7 @@ def _delete(dialect: Dialect, table: Table, column: str, count: int) -> str:
             f"WHERE {quote(column)} {match}")
 
 
-def _run(session: Session, table: Table, rows: list[dict], columns: tuple, key) -> None:
+def _run(session: DbSession, table: Table, rows: list[dict], columns: tuple, key) -> None:
     connection = session.connection()
     dialect = connection.dialect
     names = columns + ((key,) if key else ())

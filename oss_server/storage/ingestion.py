@@ -24,14 +24,14 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
+from . import DbSession
 from .fixed_reads import driver_connection
 
 T = TypeVar("T")
 
 
-def lock_for_batch(session: Session) -> None:
+def lock_for_batch(session: DbSession) -> None:
     """On SQLite, hold the database's write lock before reading what the batch changes."""
     connection = session.connection()
     if connection.dialect.name == "sqlite":
@@ -40,7 +40,7 @@ def lock_for_batch(session: Session) -> None:
             driver.execute("BEGIN IMMEDIATE")
 
 
-def retry_on_conflict(session: Session, run: Callable[[bool], T]) -> T:
+def retry_on_conflict(session: DbSession, run: Callable[[bool], T]) -> T:
     """Run ``run(True)``; when a concurrent batch inserted the same rows first, ``run(False)``.
 
     Called once the write lock is held (:func:`lock_for_batch`). The first run goes in a

@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING, Any, cast
 from sqlalchemy import String, Table
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session
 
+from . import DbSession
 from .fixed_reads import core_errors, driver_connection, driver_mark
 
 if TYPE_CHECKING:
@@ -54,11 +54,11 @@ class KeyedRead:
         """The driver's SQL of this read on *dialect*, for *markers* keys (SQLite)."""
         return _sql(self, dialect, markers)
 
-    def all(self, session: Session, values, store_id: int | None = None) -> list[tuple]:
+    def all(self, session: DbSession, values, store_id: int | None = None) -> list[tuple]:
         """Return the rows (tuples of *columns*) whose key is one of *values*."""
         return self.send(session, values, store_id).rows()
 
-    def send(self, session: Session, values, store_id: int | None = None) -> Pending:
+    def send(self, session: DbSession, values, store_id: int | None = None) -> Pending:
         """Start the read; its rows come from :meth:`Pending.rows`.
 
         Inside :func:`ahead` on PostgreSQL the statement is only sent: the server runs it
@@ -121,13 +121,13 @@ class Pending:
         return [_converted(row, processors) for row in rows]
 
 
-def overlaps(session: Session) -> bool:
+def overlaps(session: DbSession) -> bool:
     """Tell whether reads sent inside :func:`ahead` run while the block goes on."""
     return session.connection().dialect.name == "postgresql"
 
 
 @contextmanager
-def ahead(session: Session):
+def ahead(session: DbSession):
     """Reads sent inside run on a PostgreSQL server while the block goes on.
 
     The block must not use the connection otherwise. psycopg's pipeline mode sends each

@@ -7,9 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy.orm import Session
-
 from ..models import Activity, Order, OrderItem, StatusChange, Tracking, UpdateReceipt
+from . import DbSession
 from .bulk_writes import delete_rows, insert_rows, update_rows
 from .keyed_reads import KeyedRead, Pending
 
@@ -27,39 +26,39 @@ _RECEIVED = KeyedRead(UpdateReceipt.__table__, ("update_id",), "update_id", scop
                       unique=True)
 
 
-def send_order_states(session: Session, store_id: int, keys: Iterable[str]) -> Pending:
+def send_order_states(session: DbSession, store_id: int, keys: Iterable[str]) -> Pending:
     """Start reading the stored orders named by *keys* (rows: id, key, status, time, sequence)."""
     return _STORED_ORDERS.send(session, keys, store_id)
 
 
-def read_order_states(session: Session, store_id: int, keys: Iterable[str]) -> list[tuple]:
+def read_order_states(session: DbSession, store_id: int, keys: Iterable[str]) -> list[tuple]:
     """The stored orders named by *keys*, locked until the batch ends (PostgreSQL)."""
     return _STORED_ORDERS.all(session, keys, store_id)
 
 
-def read_line_states(session: Session, order_ids: Iterable[int]) -> list[tuple]:
+def read_line_states(session: DbSession, order_ids: Iterable[int]) -> list[tuple]:
     """The lines of the orders *order_ids*: (order id, line id, status)."""
     return _STORED_LINES.all(session, order_ids)
 
 
-def send_seen_update_ids(session: Session, store_id: int, ids: Iterable[str]) -> Pending:
+def send_seen_update_ids(session: DbSession, store_id: int, ids: Iterable[str]) -> Pending:
     """Start reading which of *ids* the store already holds receipts for."""
     return _RECEIVED.send(session, ids, store_id)
 
 
-def read_seen_update_ids(session: Session, store_id: int, ids: Iterable[str]) -> set[str]:
+def read_seen_update_ids(session: DbSession, store_id: int, ids: Iterable[str]) -> set[str]:
     """Which of *ids* the store already holds receipts for."""
     return {update_id for (update_id,) in _RECEIVED.all(session, ids, store_id)}
 
 
-def insert_orders(session: Session, store_id: int, rows: list[dict]) -> dict[str, int]:
+def insert_orders(session: DbSession, store_id: int, rows: list[dict]) -> dict[str, int]:
     """Insert new orders (rows carry ``order_key``); return their ids by key."""
     insert_rows(session, _ORDERS, rows)
     # A bulk INSERT (or COPY) returns no ids: read them back by the unique key.
     return dict(_ORDER_IDS.all(session, (row["order_key"] for row in rows), store_id))
 
 
-def replace_orders(session: Session, rows: list[dict]) -> None:
+def replace_orders(session: DbSession, rows: list[dict]) -> None:
     """Write stored orders' new snapshots (rows carry ``id``); their lines and tracking go."""
     update_rows(session, _ORDERS, rows)
     # A snapshot replaces the lines and tracking whole.
@@ -68,7 +67,7 @@ def replace_orders(session: Session, rows: list[dict]) -> None:
         delete_rows(session, child, "order_id", ids)
 
 
-def write_snapshots(session: Session, items: list[dict], tracking: list[dict],
+def write_snapshots(session: DbSession, items: list[dict], tracking: list[dict],
                     history: list[dict], receipts: list[dict], activity: list[dict]) -> None:
     """Insert a batch's order lines, tracking, status history, receipts and activity."""
     for table, rows in ((_ITEMS, items), (_TRACKING, tracking),

@@ -4,12 +4,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
 
 from ..models import ApiRefusal
+from . import DbSession
 
 
-def add_refusal(session: Session, store_id: int, hour: datetime, cause: str, key_id: str) -> None:
+def add_refusal(session: DbSession, store_id: int, hour: datetime, cause: str, key_id: str) -> None:
     """Add one refused request to the store's tally for *hour*, *cause* and *key_id*."""
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     table = ApiRefusal.__table__

@@ -13,9 +13,9 @@ from weakref import WeakKeyDictionary
 from sqlalchemy import create_engine, event, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.orm import Session
 
 from ..models import LoginThrottle
+from . import DbSession
 
 # A counter's state: (failures, window start, locked until).
 State = tuple[int, datetime, "datetime | None"]
@@ -67,7 +67,7 @@ _engines: WeakKeyDictionary[Engine, Engine] = WeakKeyDictionary()
 _engines_lock = threading.Lock()
 
 
-def counter_engine(session: Session) -> Engine:
+def counter_engine(session: DbSession) -> Engine:
     """The app's database on a pool of its own.
 
     The request holds its session's connection while it counts: a burst of attempts each

@@ -2,7 +2,7 @@
 import pytest
 
 from oss_server import create_app
-from oss_server.config import ConfigError, load
+from oss_server.config import ConfigError, load, secret_key
 
 
 def test_healthz(client):
@@ -36,6 +36,14 @@ def test_production_refuses_to_start_without_secret():
     config = load("/nonexistent", environ={"OSS_ENV": "production", "OSS_SECRET_KEY": "s",
                                            "OSS_FACTOR_KEY": "f"})
     assert config["SESSION_COOKIE_SECURE"] is True
+
+
+@pytest.mark.parametrize("value", [None, "", b"bytes-secret"])
+def test_a_secret_key_that_signs_nothing_is_named(value):
+    # Status, reset and enrolment links are signed with it: fail by name, not in a signer.
+    with pytest.raises(ConfigError, match="SECRET_KEY"):
+        secret_key({"SECRET_KEY": value})
+    assert secret_key({"SECRET_KEY": "s"}) == "s"
 
 
 def test_postgresql_url_accepted_as_is():

@@ -76,6 +76,13 @@ def test_json_lookup_rejects_bad_bodies(client, order, body, status):
     assert "error" in response.get_json()
 
 
+@pytest.mark.parametrize("body", ['["acme", "1001", "10001"]', '"acme"', "null"])
+def test_json_lookup_names_a_body_that_is_no_object(client, order, body):
+    response = client.post("/api/v1/lookup", data=body, content_type="application/json")
+    assert response.status_code == 400
+    assert response.get_json()["error"]["message"].endswith("(check: body).")
+
+
 def test_json_lookup_wants_json(client, order):
     response = client.post("/api/v1/lookup", data="store=acme", content_type="text/plain")
     assert response.status_code == 415
