@@ -2,15 +2,15 @@
 
 Nothing here reads the verification factors; the view simply has no field for them.
 The functions read attributes only, so they take ORM objects and the rows of
-:mod:`..storage.shop_pages` alike.
+:mod:`..storage.shop_pages` alike (typed as :mod:`.shown`'s protocols).
 """
 from __future__ import annotations
 
-from ..models import Order, Store
 from ..models.order_fields import SHOWN_COLUMNS, SHOWN_PATHS
 from ..security.urls import mailto_href, safe_colour, safe_url, support_href
 from .carriers import link_for
 from .labels import label_stage, label_text, visible_status
+from .shown import ShownOrder, ShownStore
 
 # The order's own fields a shopper sees: (column, key in the order, key within that object
 # or None). The wire nests one object deep (bill_to.name), which order_fields checks.
@@ -18,7 +18,7 @@ _SHOWN = tuple((column, path[0], path[1] if len(path) > 1 else None)
                for column, path in zip(SHOWN_COLUMNS, SHOWN_PATHS))
 
 
-def store_view(store: Store) -> dict:
+def store_view(store: ShownStore) -> dict:
     """Return the store's public branding and support contact (addresses that pass today)."""
     # A row stored before the address rules is left out rather than shown as typed: the
     # JSON lookup's embedders put these in href and src too.
@@ -28,7 +28,7 @@ def store_view(store: Store) -> dict:
             "logo_url": safe_url(store.logo_url), "accent_color": safe_colour(store.accent_color)}
 
 
-def order_view(store: Store, order: Order, locale: str = "en") -> dict:
+def order_view(store: ShownStore, order: ShownOrder, locale: str = "en") -> dict:
     """Return the shopper's view of *order*, labels worded in *locale*, hidden ones left out."""
     names = {item.line_id: item.name or item.sku or item.line_id for item in order.items}
     status = visible_status(store, order)
@@ -57,7 +57,7 @@ def order_view(store: Store, order: Order, locale: str = "en") -> dict:
     }
 
 
-def _history(store: Store, order: Order, names: dict, locale: str) -> list[dict]:
+def _history(store: ShownStore, order: ShownOrder, names: dict, locale: str) -> list[dict]:
     entries = []
     for change in sorted(order.history, key=lambda c: (c.occurred_at, c.id or 0), reverse=True):
         shown = label_text(store, change.to_status, locale)
