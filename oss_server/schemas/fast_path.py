@@ -22,7 +22,7 @@ from datetime import date, datetime, timezone
 
 from marshmallow import Schema, fields, validate
 
-from .fields import _CONTROL, is_single_address
+from .fields import CONTROL_CHARACTERS, is_single_address
 from .screening import contains_card_number
 from .updates import (
     QTY,
@@ -95,7 +95,7 @@ def fast_path_load(raw) -> dict | None:
     # all printable holds no control character, so the regex runs only on text that is
     # not (a tab, a line break, a non-breaking space...).
     text = "".join(texts)
-    if not text.isprintable() and _CONTROL.search(text):
+    if not text.isprintable() and CONTROL_CHARACTERS.search(text):
         return None
     # "|" joins the scanned values: it is not a card-number separator, so no match can
     # span two values. An absent or null value joins as "".

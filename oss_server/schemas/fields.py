@@ -5,7 +5,7 @@ import re
 
 from marshmallow import ValidationError, fields, validate
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _CONTROL_FREE = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
 
 
@@ -43,7 +43,7 @@ class Text(fields.String):
 
     def _deserialize(self, value, attr, data, **kwargs):
         result = super()._deserialize(value, attr, data, **kwargs)
-        if _CONTROL.search(result):
+        if CONTROL_CHARACTERS.search(result):
             raise ValidationError("Control characters are not allowed.")
         return result
 

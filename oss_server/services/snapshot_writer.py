@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 
 from ..models import Order, Store
 from ..models.order_fields import copied_by_object
-from ..schemas.fields import _CONTROL
+from ..schemas.fields import CONTROL_CHARACTERS
 from ..security.factors import FactorHasher, normalise_shopper_email
 from ..storage import DbSession
 from ..storage.keyed_reads import Pending
@@ -229,7 +229,7 @@ def _clip(value) -> str | None:
 def _printable(text: str) -> str:
     # A rejected update's raw values are kept for the integrator to read; PostgreSQL text
     # and JSON cannot hold a NUL, and no control character helps a reader.
-    return _CONTROL.sub("\ufffd", text)
+    return CONTROL_CHARACTERS.sub("\ufffd", text)
 
 
 def _printable_errors(errors: dict | None) -> dict | None:
