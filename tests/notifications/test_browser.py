@@ -1,6 +1,7 @@
 """The link in a delivered email opens the order's status page in a real browser."""
 from __future__ import annotations
 
+import os
 import re
 
 import pytest
@@ -29,6 +30,8 @@ def browser():
 
 
 @pytest.mark.browser
+@pytest.mark.skipif(not os.access(CHROMIUM, os.X_OK),
+                    reason=f"Chromium not installed at {CHROMIUM}")
 def test_email_link_opens_the_status_page(live_base_url, shop_api, emailing_store, inbox, send,
                                           browser):
     update = make_update(status="Shipped", tracking=[{"number": "1Z999AA10123456784"}])
