@@ -259,7 +259,7 @@ def forget_readable_emails(store: Store) -> None:
     """Drop readable shopper emails; the keyed hashes keep lookups working."""
     session = object_session(store)
     if session is not None and store.id is not None:
-        session.execute(update(Order).where(Order.store_id == store.id).values(email=None))
+        session.execute(update(Order).where(Order.of_store(store.id)).values(email=None))
         # Queued and sent shopper emails hold the same addresses.
         forget_shopper_recipients(session, store.id)
 
@@ -284,7 +284,7 @@ def delete_merchant(session: DbSession, merchant: Merchant) -> None:
 
 def delete_store(session: DbSession, store: Store) -> None:
     """Erase a store with its keys, orders, receipts and activity."""
-    delete_orders_where(session, Order.store_id == store.id)
+    delete_orders_where(session, Order.of_store(store.id))
     for model in (Activity, UpdateReceipt, ApiKey):
         session.execute(delete(model).where(model.store_id == store.id))
     session.delete(store)

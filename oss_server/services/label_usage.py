@@ -14,9 +14,9 @@ from .standard_labels import STANDARD_LABELS, standard_label
 def received_labels(session: DbSession, store: Store) -> list[tuple[str, int]]:
     """Return every label the store received (orders, items, history) with how many orders
     carry it now at order level, sorted by label."""
-    in_store = select(Order.id).where(Order.store_id == store.id).scalar_subquery()
+    in_store = select(Order.id).where(Order.of_store(store.id)).scalar_subquery()
     names: CompoundSelect[Any] = union(
-        select(Order.status.label("name")).where(Order.store_id == store.id),
+        select(Order.status.label("name")).where(Order.of_store(store.id)),
         select(OrderItem.status).where(OrderItem.order_id.in_(in_store),
                                        OrderItem.status.is_not(None)),
         select(StatusChange.to_status).where(StatusChange.order_id.in_(in_store)),
@@ -26,7 +26,7 @@ def received_labels(session: DbSession, store: Store) -> list[tuple[str, int]]:
     labels = set(session.scalars(select(names.subquery().c.name)))
     labels.update((store.label_map or {}).keys())
     current = dict(session.execute(
-        select(Order.status, func.count()).where(Order.store_id == store.id)
+        select(Order.status, func.count()).where(Order.of_store(store.id))
         .group_by(Order.status)).all())
     return [(label, current.get(label, 0)) for label in sorted(labels, key=str.casefold)]
 
@@ -47,11 +47,11 @@ def label_uses(session: DbSession, store: Store) -> list[LabelUse]:
 
     A standard label received in another case ("item shipped") is listed once, as received.
     """
-    in_store = select(Order.id).where(Order.store_id == store.id).scalar_subquery()
+    in_store = select(Order.id).where(Order.of_store(store.id)).scalar_subquery()
     item_rows = select(OrderItem.status.label("name"), OrderItem.order_id.label("order_id")) \
         .where(OrderItem.order_id.in_(in_store), OrderItem.status.is_not(None))
     carried = union(select(Order.status.label("name"), Order.id.label("order_id"))
-                    .where(Order.store_id == store.id), item_rows).subquery()
+                    .where(Order.of_store(store.id)), item_rows).subquery()
     orders: dict[str, int] = dict(session.execute(select(carried.c.name, func.count())
                                   .group_by(carried.c.name)).all())
     items = item_rows.subquery()

@@ -38,7 +38,7 @@ def search_orders(session: DbSession, store: Store, query: str | None,
                   page: int = 1) -> OrderPage:
     """Return page *page* (from 1) of the store's orders matching *query* (all when empty)."""
     page_size = PAGE_SIZE
-    statement = select(Order).where(Order.store_id == store.id)
+    statement = select(Order).where(Order.of_store(store.id))
     text = (query or "").strip().casefold()
     if text:
         pattern = _contains(text[:200])

@@ -8,7 +8,7 @@ Every caller of ``services.updates.apply_updates`` (the API, the CLI, demo data)
   reads and its writes. Begun IMMEDIATE, the transaction holds the database's one write
   lock from the batch's first read; it is taken once the batch is validated, so another
   worker's batch can be written meanwhile.
-- **Row locks** on PostgreSQL: the stored orders are read ``FOR UPDATE`` in id order (the
+- **Row locks** on PostgreSQL: the stored orders are read ``FOR UPDATE`` in key order (the
   ``lock`` of ``keyed_reads.KeyedRead``), so two batches naming the same orders take
   turns and never deadlock.
 - **Conflicting inserts** (:func:`retry_on_conflict`). On PostgreSQL two batches can

@@ -42,12 +42,13 @@ class KeyedRead:
         self.table, self.columns, self.key, self.scoped = table, columns, key, scoped
         # On PostgreSQL, rows read to be changed are locked until the transaction ends.
         self.lock = lock
-        # (store_id, key) is the table's only index that leads with store_id, and unique:
-        # on PostgreSQL each key is then one probe of it (see _probes). With another such
-        # index a plan made on a near-empty table may probe that one and filter instead.
-        self.probe = unique and scoped and not lock
-        # Planned anew at every run on PostgreSQL (send): for a table with other indexes
-        # that lead with store_id (orders), where a probe could take the wrong one.
+        # Unique within the store: on PostgreSQL each key is then one probe of the unique
+        # index on (key, store_id) (see _probes). The table must have no other index that
+        # `store_id = ?` alone can use, or a plan made without statistics may probe that
+        # one and filter instead (orders: see its model).
+        self.probe = unique and scoped
+        # Planned anew at every run on PostgreSQL (send): for a key that is not unique
+        # (an order's lines), where no probe fits and a kept plan may scan the table.
         self.replan = replan
 
     def statement_text(self, dialect: Dialect, markers: int = 1) -> str:
@@ -77,8 +78,11 @@ class KeyedRead:
             args = [store_id, *keys] if self.scoped else keys
         elif self.probe:
             # The probe's markers come array first; a key named twice would be probed,
-            # and its row returned, twice.
-            args = [list(dict.fromkeys(values)), store_id]
+            # and its row returned, twice. Rows read to be changed are locked one probe
+            # at a time, in key order: two batches naming the same rows lock them in the
+            # same order, and one waits for the other instead of deadlocking.
+            keys = sorted(set(values)) if self.lock else list(dict.fromkeys(values))
+            args = [keys, store_id]
         else:
             args = [store_id, values] if self.scoped else [values]
         sql = _sql(self, dialect, markers)
@@ -87,10 +91,10 @@ class KeyedRead:
         with _as_core_errors(connection, sql, args, cursor):
             if postgresql and self.replan:
                 # Never kept prepared, so no generic plan made before the table had
-                # statistics can stay (see _probes). For a new store's orders such a
-                # plan scanned them all; planned with the keys as a constant that search
-                # is hashed, and with statistics the unique index is used (figures:
-                # docs/performance.md, "Figures behind the storage code").
+                # statistics can stay (see _probes): for `order_id = ANY($1)` such a
+                # plan scans all the lines; planned with the keys as a constant, a few
+                # keys are found by the order_id index (figures: docs/performance.md,
+                # "Figures behind the storage code").
                 # prepare= is psycopg's own, beyond the DBAPI cursor SQLAlchemy types.
                 cast("psycopg.Cursor[Any]", cursor).execute(sql, args, prepare=False)
             else:
@@ -209,7 +213,8 @@ def _probes(read: KeyedRead, dialect: Dialect, array: str) -> str:
     quote, marker = dialect.identifier_preparer.quote, driver_mark(dialect)
     columns = ", ".join(quote(c) for c in read.columns)
     probe = (f"SELECT {columns} FROM {dialect.identifier_preparer.format_table(read.table)} "
-             f"WHERE {quote('store_id')} = {marker} AND {quote(read.key)} = k.v LIMIT 1")
+             f"WHERE {quote('store_id')} = {marker} AND {quote(read.key)} = k.v LIMIT 1"
+             + (" FOR UPDATE" if read.lock else ""))
     return (f"SELECT r.* FROM unnest({marker}::{array}) AS k(v) "
             f"CROSS JOIN LATERAL ({probe}) AS r")
 

@@ -23,9 +23,10 @@ _SELECT = ("SELECT id, order_key, zip_hash, email_hash, phone_hash, shopper_loca
 # cart number on (store_id, cart_key). As one `order_key = ? OR cart_key = ?`, SQLite
 # without statistics (a database nobody ran ANALYZE on: every new install) chose the
 # (store_id, updated_at) index and read all the store's orders under the limiter's write
-# lock, so lookups slowed with the store's size. Two branches leave SQLite no other plan
-# (PostgreSQL's, see docs/performance.md). The second skips the order the first found:
-# no row comes twice.
+# lock, so lookups slowed with the store's size. Two branches leave SQLite no other plan,
+# and no other index of orders can serve either branch (see the model), so PostgreSQL
+# before its first ANALYZE takes the same ones. The second skips the order the first
+# found: no row comes twice.
 _CANDIDATES = (_SELECT + "order_key = {0} UNION ALL "
                + _SELECT + "cart_key = {0} AND order_key <> {0}")
 _REMEMBER_LOCALE = f"UPDATE {_orders.name} SET shopper_locale = {{0}} WHERE id = {{0}}"

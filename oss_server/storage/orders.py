@@ -19,9 +19,10 @@ _TRACKING = Tracking.__table__
 # reads what this one wrote, so an older snapshot can never be written over a newer one
 # that committed in between (READ COMMITTED would let both pass the staleness check).
 _STORED_ORDERS = KeyedRead(_ORDERS, ("id", "order_key", "status", "occurred_at", "sequence"),
-                           "order_key", scoped=True, lock=True, replan=True)
-_STORED_LINES = KeyedRead(_ITEMS, ("order_id", "line_id", "status"), "order_id")
-_ORDER_IDS = KeyedRead(_ORDERS, ("order_key", "id"), "order_key", scoped=True, replan=True)
+                           "order_key", scoped=True, lock=True, unique=True)
+# Planned per batch: a generic plan made for a small table would scan all the lines.
+_STORED_LINES = KeyedRead(_ITEMS, ("order_id", "line_id", "status"), "order_id", replan=True)
+_ORDER_IDS = KeyedRead(_ORDERS, ("order_key", "id"), "order_key", scoped=True, unique=True)
 _RECEIVED = KeyedRead(UpdateReceipt.__table__, ("update_id",), "update_id", scoped=True,
                       unique=True)
 

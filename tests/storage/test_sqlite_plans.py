@@ -62,13 +62,13 @@ def ctx(fresh):
 
 
 def _unique_key_index(raw) -> str:
-    """The name SQLite gave the unique (store_id, order_key) index of orders."""
+    """The name SQLite gave the unique (order_key, store_id) index of orders."""
     cursor = raw.cursor()
     for _seq, name, unique, *_rest in cursor.execute("PRAGMA index_list(orders)").fetchall():
         columns = [row[2] for row in raw.execute(f"PRAGMA index_info({name})").fetchall()]
-        if unique and columns == ["store_id", "order_key"]:
+        if unique and columns == ["order_key", "store_id"]:
             return name
-    raise AssertionError("no unique (store_id, order_key) index on orders")
+    raise AssertionError("no unique (order_key, store_id) index on orders")
 
 
 def _explained(seen) -> list[tuple[str, list[str], list[tuple[str, str, str]]]]:
