@@ -60,6 +60,8 @@ class _Recording:
 
     def execute(self, sql, args=_NO_ARGS, *more, **options):
         self._seen.append((sql, None if args is _NO_ARGS else args))
+        if options.get("prepare") is False:  # psycopg's: never planned generically
+            self._seen.unprepared.add(sql)
         if args is _NO_ARGS:
             return self._cursor.execute(sql, *more, **options)
         return self._cursor.execute(sql, args, *more, **options)
@@ -83,6 +85,14 @@ class _Recording:
         return self._cursor.__exit__(*exc)
 
 
+class Seen(list):
+    """The (sql, args) of each statement run, and the texts run unprepared (PostgreSQL)."""
+
+    def __init__(self):
+        super().__init__()
+        self.unprepared: set[str] = set()
+
+
 @contextmanager
 def statements(monkeypatch):
     """Yield a list that fills with (sql, args) of every statement run on a pooled cursor.
@@ -91,7 +101,7 @@ def statements(monkeypatch):
     status page and ingestion's keyed reads run on the driver's own cursor, past Core.
     Both take their cursor from the pooled connection, so the recording sits there.
     """
-    seen: list = []
+    seen = Seen()
     original = _ConnectionFairy.cursor
     monkeypatch.setattr(_ConnectionFairy, "cursor",
                         lambda self, *a, **kw: _Recording(original(self, *a, **kw), seen))
