@@ -1,6 +1,5 @@
 """Status labels, the status-event table and the rules that apply an event to an order."""
 
-import copy
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -100,16 +99,32 @@ def _targets(event: str, order: dict[str, Any],
     return [by_id[i] for i in wanted]
 
 
+def _writable(order: dict[str, Any]) -> dict[str, Any]:
+    """Return a copy of a snapshot with the parts an event writes made new.
+
+    The order dict, its items list and each line dict are new; everything below them
+    (bill_to, tracking, a line's nested values) is shared with ``order`` and only read.
+    """
+    new = dict(order)
+    lines = order.get("items")
+    if isinstance(lines, (list, tuple)):
+        new["items"] = [dict(line) if isinstance(line, dict) else line for line in lines]
+    return new
+
+
 def apply_event(event: str, rule: EventRule, order: dict[str, Any],
                 items: Iterable[object] | None = None, label: str | None = None) -> Change:
     """Apply one event to a copy of an order snapshot and return the Change.
+
+    ``order`` is left as it is; the Change's snapshot shares the values the event
+    does not write with it (the client passes a snapshot it copied itself).
 
     For the Change Status events ``label`` is the label the user just set; when
     it is None the snapshot is taken to carry it already (nothing is applied).
     """
     if event not in STANDARD_EVENTS:
         raise EventError(f"unknown event {event!r}")
-    new = copy.deepcopy(order)
+    new = _writable(order)
     targets = _targets(event, new, items)
     if event in CHANGE_STATUS_EVENTS:
         order_label = label if event == "Order Change Status" else None
@@ -147,8 +162,10 @@ def adopt_labels(event: str, base: dict[str, Any], order: dict[str, Any],
     labels the client remembers; every other label stays as remembered. ``before``
     is that memory's labels, None when the client knows nothing of the order: then
     every label taken counts as changed, so a first event reaches the receiver.
+    Neither dict is changed; the Change's snapshot shares what it does not write
+    with ``base``.
     """
-    new = copy.deepcopy(base)
+    new = _writable(base)
     change = Change(event, new)
     if event == "Order Change Status":
         label = order.get("status")

@@ -11,14 +11,13 @@ verification factors. An order no event touched for ``memory_days`` is forgotten
 as absent at once, deleted on the next write).
 """
 
-import copy
 import json
 import sqlite3
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from .updates import now_rfc3339
+from .updates import copy_tree, now_rfc3339
 
 DAY_S = 86400.0
 # An event that changes nothing rewrites an order's row (to mark it touched) at most this
@@ -99,9 +98,11 @@ def overlay(order: dict[str, Any], remembered: Remembered | None) -> dict[str, A
     """Return a copy of an order snapshot carrying the remembered labels.
 
     Everything else (lines, quantities, dates, tracking) stays as the snapshot has
-    it; a line the memory does not know keeps the snapshot's label.
+    it; a line the memory does not know keeps the snapshot's label. This is where a
+    fire's caller-owned snapshot enters, and the one place it is copied whole: what
+    the client returns and stores never shares a part with the caller's dict.
     """
-    base = copy.deepcopy(order)
+    base: dict[str, Any] = copy_tree(order)
     if remembered is None:
         return base
     if remembered.status:

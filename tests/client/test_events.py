@@ -1,9 +1,16 @@
 """Labels and the event table: every standard event's effect, change detection, the lint."""
 
+import copy
+
 import pytest
 
 from seom_client import STANDARD_EVENTS, EventError, EventRule, check_table
-from seom_client.events import load_defaults
+from seom_client.events import (
+    CHANGE_STATUS_EVENTS,
+    adopt_labels,
+    apply_event,
+    load_defaults,
+)
 
 from .conftest import make_order
 
@@ -179,6 +186,72 @@ def test_expected_ship_date_with_label_carries_the_date(make_client):
     order["items"][0]["expected_ship_date"] = "2026-12-01"
     r = client.fire("Item Set Expected Ship Date", order, items=["1"])
     assert r.queued and r.update["order"]["items"][0]["expected_ship_date"] == "2026-12-01"
+
+
+def deep_order():
+    """Return a three-line order with values at every depth and dates an event may drop."""
+    order = make_order(status="Start", lines=3, expected_ship_date="2026-12-01",
+                       tracking=[{"number": "1Z999AA10123456784", "carrier": "UPS"}])
+    for line in order["items"]:
+        line.update(status="Item Start", expected_ship_date="2026-12-01")
+    return order
+
+
+# Every event, and the Change Status events both with the label given and taken from the file.
+FIRES = [(event, None) for event in STANDARD_EVENTS] + [
+    ("Order Change Status", "Approved"), ("Item Change Status", "Item Packed")]
+
+
+@pytest.mark.parametrize("remembered", [False, True], ids=["new order", "remembered"])
+@pytest.mark.parametrize(("event", "label"), FIRES)
+def test_fire_never_changes_the_callers_snapshot(make_client, event, label, remembered):
+    client = make_client()
+    # No labels: the event drops the expected dates, a write on the order and its lines.
+    client.config.events["Item Set Expected Ship Date"] = EventRule("", "", True)
+    if remembered:  # the memory's labels then differ from the snapshot's at both levels
+        client.fire("Order Pack", deep_order())
+    order = deep_order()
+    before = copy.deepcopy(order)
+    result = client.fire(event, order, items=["2"], label=label)
+    assert order == before
+    assert result.order is not order and result.order["items"] is not order["items"]
+
+
+@pytest.mark.parametrize(("event", "label"), FIRES)
+def test_applying_an_event_leaves_the_snapshot_it_is_given_alone(event, label):
+    events = load_defaults()[1]
+    events["Item Set Expected Ship Date"] = EventRule("", "", True)
+    base = deep_order()
+    if event in CHANGE_STATUS_EVENTS and label is None:
+        edited = deep_order()  # the user set new labels in the order manager
+        edited["status"], edited["items"][1]["status"] = "Approved", "Item Packed"
+        change = adopt_labels(event, base, edited, ["2"])
+    else:
+        change = apply_event(event, events[event], base, ["2"], label)
+    assert base == deep_order()
+    if event == "Item Set Expected Ship Date":  # no labels: it drops the dates instead
+        assert "expected_ship_date" not in change.order["items"][1]
+    else:
+        assert change.changed
+
+
+def test_what_fire_stores_and_returns_never_follows_the_callers_dict(make_client):
+    client = make_client()
+    order = deep_order()
+    result = client.fire("Order Pack", order, items=["2"])
+    returned = copy.deepcopy(result.order)
+    [stored] = client.queue.updates()
+    # The caller edits its snapshot afterwards, at every depth.
+    order["status"] = "Edited"
+    order["bill_to"]["name"] = "Someone Else"
+    order["items"][0]["status"] = "Edited"
+    order["items"].append({"line_id": "9", "status": "Edited"})
+    order["tracking"][0]["number"] = "EDITED"
+    order["tracking"].append({"number": "EDITED"})
+    assert result.order == returned and result.update["order"] == returned
+    assert client.queue.updates() == [stored] and stored["order"] == returned
+    assert client.remembered(order["order_number"])["items"] == {
+        "1": "Item Packed", "2": "Item Packed", "3": "Item Packed"}
 
 
 def test_check_warns_when_two_notifying_events_share_a_label():
