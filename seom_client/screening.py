@@ -116,7 +116,7 @@ def screen(value: Any, path: str = "", key: str = "") -> dict[str, str]:
                 errors[child_path] = NEVER_ACCEPTED
             else:
                 errors.update(screen(child, child_path, str(child_key)))
-    elif isinstance(value, list):
+    elif isinstance(value, (list, tuple)):  # a Python caller's tuple is stored as an array
         for index, child in enumerate(value):
             errors.update(screen(child, f"{path}.{index}", key))
     elif isinstance(value, str) and key not in NOT_SCANNED and contains_card_number(value):

@@ -106,6 +106,18 @@ def test_enqueue_refuses_before_writing(primed, kind, tmp_path):
     assert _traces(tmp_path) == set()
 
 
+def test_a_tuple_from_a_python_caller_is_screened_as_a_list(primed, tmp_path):
+    # JSON stores a tuple as an array: what is in it reaches the disk like a list's items.
+    order = make_order("2002")
+    order["items"] = tuple(order["items"])
+    order["items"][0]["sku"] = CARD
+    with pytest.raises(SensitiveDataError, match=r"order\.items\.0\.sku"):
+        primed.enqueue({"order": order, "event": "Order Approve"})
+    assert primed.queue.counts()["pending"] == 1
+    primed.close()
+    assert _traces(tmp_path) == set()
+
+
 @pytest.mark.parametrize("event", ["Item Revise", "Order Approve"])
 def test_refused_even_when_no_update_would_be_queued(primed, event, tmp_path):
     # Item Revise does not notify, and the second Approve changes nothing: the memory
