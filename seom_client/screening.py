@@ -14,6 +14,7 @@ the value.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 __all__ = [
@@ -80,6 +81,8 @@ def _is_card(digits: str) -> bool:
 
 def contains_card_number(text: str) -> bool:
     """Tell whether *text* holds a card-like digit run (separators ignored, Luhn, not a GTIN)."""
+    if len(text) < 13:  # most values (labels, names, dates) are shorter than any card
+        return False
     for match in _RUN.finditer(text):
         groups = _SPLIT.split(match.group())
         if sum(len(group) for group in groups) < 13:
@@ -100,6 +103,8 @@ def contains_card_number(text: str) -> bool:
     return False
 
 
+# An update holds the same dozen keys again and again; the set seen is bounded.
+@lru_cache(maxsize=4096)
 def is_forbidden_key(key: str) -> bool:
     """Tell whether a JSON key names payment or street-address data."""
     compact = re.sub(r"[^a-z0-9]", "", key.lower())
@@ -108,6 +113,28 @@ def is_forbidden_key(key: str) -> bool:
 
 def screen(value: Any, path: str = "", key: str = "") -> dict[str, str]:
     """Return ``{dotted.path: message}`` for every forbidden key or card-like text in *value*."""
+    if _clean(value, key):  # nearly always: then no path is ever spelled out
+        return {}
+    return _findings(value, path, key)
+
+
+def _clean(value: Any, key: str) -> bool:
+    """Tell whether *value* holds no forbidden key and no card-like text (screen's rule)."""
+    if isinstance(value, str):
+        return key in NOT_SCANNED or not contains_card_number(value)
+    if isinstance(value, dict):
+        for child_key, child in value.items():
+            name = str(child_key)
+            if is_forbidden_key(name) or not _clean(child, name):
+                return False
+    elif isinstance(value, (list, tuple)):
+        for child in value:
+            if not _clean(child, key):
+                return False
+    return True
+
+
+def _findings(value: Any, path: str, key: str) -> dict[str, str]:
     errors: dict[str, str] = {}
     if isinstance(value, dict):
         for child_key, child in value.items():
@@ -115,10 +142,10 @@ def screen(value: Any, path: str = "", key: str = "") -> dict[str, str]:
             if is_forbidden_key(str(child_key)):
                 errors[child_path] = NEVER_ACCEPTED
             else:
-                errors.update(screen(child, child_path, str(child_key)))
+                errors.update(_findings(child, child_path, str(child_key)))
     elif isinstance(value, (list, tuple)):  # a Python caller's tuple is stored as an array
         for index, child in enumerate(value):
-            errors.update(screen(child, f"{path}.{index}", key))
+            errors.update(_findings(child, f"{path}.{index}", key))
     elif isinstance(value, str) and key not in NOT_SCANNED and contains_card_number(value):
         errors[path] = CARD_IN_TEXT
     return errors
