@@ -10,7 +10,7 @@ from datetime import date, datetime, time, timezone, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from babel import dates
+from babel import Locale, dates
 
 from ..errors import BadRequest
 
@@ -60,12 +60,32 @@ def format_when(value: datetime, zone: tzinfo, locale: str) -> str:
             f"{zone_name(local, locale)}")
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=32)
+def _patterns(locale: str) -> tuple[Locale, str, dates.DateTimePattern, dates.DateTimePattern]:
+    # Parsed once per language: babel's format_date and format_time would parse the
+    # locale and the pattern again at every call, and most orders' times are distinct.
+    parsed = Locale.parse(locale)
+    return (parsed, str(dates.get_datetime_format("medium", locale=parsed)),  # "{1}, {0}"
+            dates.parse_pattern(dates.get_date_format("medium", locale=parsed)),
+            dates.parse_pattern(dates.get_time_format("short", locale=parsed)))
+
+
 def _date_and_clock(day: date, hour: int, minute: int, locale: str) -> str:
-    # A page shows a handful of distinct minutes: each is formatted once per language.
-    joined = str(dates.get_datetime_format("medium", locale=locale))  # "{1}, {0}"
-    return joined.format(dates.format_time(time(hour, minute), "short", locale=locale),
-                         dates.format_date(day, "medium", locale=locale))
+    # Formatted apart, each part is cached: orders' moments are nearly all distinct, but
+    # their days and their clock times (1,440 a language) repeat from page to page.
+    return _patterns(locale)[1].format(_clock(hour, minute, locale), _day(day, locale))
+
+
+@lru_cache(maxsize=8192)
+def _day(day: date, locale: str) -> str:
+    parsed, _joined, date_pattern, _time_pattern = _patterns(locale)
+    return date_pattern.apply(day, parsed)
+
+
+@lru_cache(maxsize=8192)
+def _clock(hour: int, minute: int, locale: str) -> str:
+    parsed, _joined, _date_pattern, time_pattern = _patterns(locale)
+    return time_pattern.apply(time(hour, minute), parsed)
 
 
 _ZONE_NAMES: dict[tuple, str] = {}
