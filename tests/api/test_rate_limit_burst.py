@@ -7,13 +7,10 @@ untouched and, sent as a burst too, admits exactly its limit.
 """
 from __future__ import annotations
 
-import os
-import socket
 import threading
 import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from urllib.parse import urlsplit
 
 import pytest
 import redis
@@ -22,19 +19,10 @@ import requests
 from oss_server.services import keys
 
 from ..conftest import make_update
+from ..redis_server import redis_url_or_skip
 
 LIMIT = 5
 BURST = 40
-
-
-def _redis_or_skip() -> str:
-    url = os.environ.get("OSS_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-    where = urlsplit(url)
-    try:
-        socket.create_connection((where.hostname, where.port or 6379), timeout=1).close()
-    except OSError as exc:
-        pytest.skip(f"no Redis at {where.hostname}:{where.port or 6379} ({exc})")
-    return url
 
 
 @pytest.fixture(params=["memory", "redis"])
@@ -42,7 +30,7 @@ def app_config(request):
     config = {"OSS_API_RATE_LIMIT": f"{LIMIT} per minute"}
     if request.param == "redis":
         # A prefix of this test's own: the shared Redis database is left as it was.
-        config.update(RATELIMIT_STORAGE_URI=_redis_or_skip(),
+        config.update(RATELIMIT_STORAGE_URI=redis_url_or_skip(),
                       RATELIMIT_KEY_PREFIX=f"oss-test-{uuid.uuid4().hex}")
     return config
 

@@ -1,12 +1,9 @@
 """Failed-lookup limits: per order number as typed, per client IP, shared by all workers."""
 from __future__ import annotations
 
-import os
-import socket
 import threading
 import time
 import uuid
-from urllib.parse import urlsplit
 
 import pytest
 
@@ -14,6 +11,8 @@ from oss_server.services.limits import LookupLimiter
 from oss_server.services.lockout import Limit, Locked, ip_bucket, parse_limits, retry_after
 from oss_server.storage.lookup_counters import DatabaseCounters
 from oss_server.storage.redis_counters import RedisCounters
+
+from ..redis_server import redis_url_or_skip
 
 
 def test_parse_flask_limiter_notation():
@@ -178,21 +177,9 @@ def test_concurrent_guesses_never_pass_the_limit(db_limiter):
     assert len(checked) == 5 and len(refused) == 7
 
 
-def _redis_url():
-    # OSS_TEST_REDIS_URL picks another server or database number (keys are prefixed per
-    # test and only those are removed, so a shared database is left as it was).
-    url = os.environ.get("OSS_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-    where = urlsplit(url)
-    try:
-        socket.create_connection((where.hostname, where.port or 6379), timeout=1).close()
-    except OSError as exc:
-        pytest.skip(f"no Redis at {where.hostname}:{where.port or 6379} ({exc})")
-    return url
-
-
 @pytest.fixture
 def redis_counters():
-    counters = RedisCounters(_redis_url(), prefix=f"oss-test:{uuid.uuid4().hex}:")
+    counters = RedisCounters(redis_url_or_skip(), prefix=f"oss-test:{uuid.uuid4().hex}:")
     yield counters
     counters.clear()
 
@@ -232,7 +219,7 @@ def test_spread_failures_lock_for_the_whole_period(request, counters):
 class TestRedisBackedApp:
     @pytest.fixture
     def app_config(self):
-        return {"OSS_RATELIMIT_STORAGE_URI": _redis_url(),
+        return {"OSS_RATELIMIT_STORAGE_URI": redis_url_or_skip(),
                 "OSS_LOOKUP_KEY_PREFIX": f"oss-test:{uuid.uuid4().hex}:"}
 
     def test_sixth_failure_is_refused_with_redis(self, app, shopper, order):

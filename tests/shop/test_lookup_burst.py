@@ -7,30 +7,19 @@ that comes after them.
 """
 from __future__ import annotations
 
-import os
-import socket
 import threading
 import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from urllib.parse import urlsplit
 
 import pytest
 import redis
 import requests
 
+from ..redis_server import redis_url_or_skip
+
 BURST = 40
 PER_ORDER, PER_ADDRESS = 5, 10
-
-
-def _redis_or_skip() -> str:
-    url = os.environ.get("OSS_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-    where = urlsplit(url)
-    try:
-        socket.create_connection((where.hostname, where.port or 6379), timeout=1).close()
-    except OSError as exc:
-        pytest.skip(f"no Redis at {where.hostname}:{where.port or 6379} ({exc})")
-    return url
 
 
 @pytest.fixture(params=["database", "redis"])
@@ -39,7 +28,7 @@ def app_config(request):
               "OSS_LOOKUP_LIMIT_PER_IP": f"{PER_ADDRESS} per 15 minutes"}
     if request.param == "redis":
         prefix = f"oss-test:{uuid.uuid4().hex}:"
-        url = _redis_or_skip()
+        url = redis_url_or_skip()
         config.update(OSS_RATELIMIT_STORAGE_URI=url, OSS_LOOKUP_KEY_PREFIX=prefix)
         yield config
         server = redis.Redis.from_url(url)
