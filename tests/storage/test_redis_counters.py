@@ -8,14 +8,14 @@ import pytest
 
 from oss_server.services.lockout import Limit, Locked, hashed, retry_after
 from oss_server.storage.redis_counters import RedisCounters
-from tests.shop.test_limits import _redis_url
+from tests.redis_server import redis_url_or_skip
 
 RULES = [[Limit(5, 900), Limit(20, 86400)], [Limit(10, 900)], [Limit(3, 60), Limit(4, 600)]]
 
 
 @pytest.fixture
 def counters():
-    counters = RedisCounters(_redis_url(), prefix=f"oss-test:{uuid.uuid4().hex}:")
+    counters = RedisCounters(redis_url_or_skip(), prefix=f"oss-test:{uuid.uuid4().hex}:")
     yield counters
     counters.clear()
 
