@@ -8,8 +8,12 @@ from datetime import datetime, timezone
 from sqlalchemy import select
 from sqlalchemy.pool.base import _ConnectionFairy
 
-from oss_server.models import Order, OrderItem, StatusChange, Tracking
+from oss_server.extensions import db
+from oss_server.models import Order, OrderItem, StatusChange, Store, Tracking
 from oss_server.security.factors import FactorHasher
+from oss_server.services.updates import apply_updates
+
+from ..conftest import TEST_FACTOR_KEY, make_update
 
 WHEN = datetime(2026, 3, 1, 9, 30, tzinfo=timezone.utc)
 _NO_ARGS = object()
@@ -91,6 +95,25 @@ class Seen(list):
     def __init__(self):
         super().__init__()
         self.unprepared: set[str] = set()
+
+
+def apply_plan_batch(monkeypatch, store_id: int, last: int) -> list:
+    """Apply one batch (orders 10, 1500 and *last* stored, one new) and its replay.
+
+    Return the statements the two batches sent to the driver, after checking that the
+    first applied all four updates and the replay was a duplicate.
+    """
+    store = db.session.get(Store, store_id)
+    updates = [make_update(f"u-plan-{n}", sequence=5, order_number=number(n),
+                           cart_order_number=f"W-{number(n)}", status="Delivered")
+               for n in (10, 1500, last)]
+    updates.append(make_update("u-plan-new", order_number="NEW-1", cart_order_number="W-NEW-1"))
+    with statements(monkeypatch) as seen:
+        result = apply_updates(db.session, store, updates, factor_key=TEST_FACTOR_KEY)
+        again = apply_updates(db.session, store, updates[:1], factor_key=TEST_FACTOR_KEY)
+    assert [r["result"] for r in result.results] == ["applied"] * 4
+    assert [r["result"] for r in again.results] == ["duplicate"]
+    return seen
 
 
 @contextmanager

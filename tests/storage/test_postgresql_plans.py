@@ -26,11 +26,10 @@ from oss_server.extensions import db
 from oss_server.models import Base, UpdateReceipt
 from oss_server.services import accounts, order_search
 from oss_server.services.lookup import lookup_order
-from oss_server.services.updates import apply_updates
 from oss_server.storage import shop_pages
 
-from ..conftest import TEST_FACTOR_KEY, _config, make_update
-from .plans import WHEN, number, seed_orders, statements, zip_of
+from ..conftest import TEST_FACTOR_KEY, _config
+from .plans import WHEN, apply_plan_batch, number, seed_orders, statements, zip_of
 
 ORDERS, OTHER_ORDERS = 3000, 300
 # Tables that grow with the orders: a read of them must find its rows, never walk them.
@@ -212,16 +211,7 @@ def test_the_status_page_reads_by_primary_key_and_order_id(ctx, monkeypatch):
 
 def test_ingestion_reads_its_orders_receipts_and_lines_by_key(ctx, monkeypatch):
     store_id, _other = ctx
-    store = db.session.get(accounts.Store, store_id)
-    updates = [make_update(f"u-plan-{n}", sequence=5, order_number=number(n),
-                           cart_order_number=f"W-{number(n)}", status="Delivered")
-               for n in (10, 1500, 2999)]
-    updates.append(make_update("u-plan-new", order_number="NEW-1", cart_order_number="W-NEW-1"))
-    with statements(monkeypatch) as seen:
-        result = apply_updates(db.session, store, updates, factor_key=TEST_FACTOR_KEY)
-        again = apply_updates(db.session, store, updates[:1], factor_key=TEST_FACTOR_KEY)
-    assert [r["result"] for r in result.results] == ["applied"] * 4
-    assert [r["result"] for r in again.results] == ["duplicate"]
+    seen = apply_plan_batch(monkeypatch, store_id, 2999)
     explained = _explained(seen)
     used = set().union(*(_used(plan)[0] for _sql, plan in explained))
     assert {"uq_orders_store_order_key", "pk_update_receipts",

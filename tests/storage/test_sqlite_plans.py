@@ -17,11 +17,10 @@ from oss_server import create_app
 from oss_server.extensions import db
 from oss_server.services import accounts, order_search
 from oss_server.services.lookup import lookup_order
-from oss_server.services.updates import apply_updates
 from oss_server.storage import shop_pages
 
-from ..conftest import TEST_FACTOR_KEY, _config, make_update
-from .plans import accesses, number, seed_orders, sqlite_plan, statements, zip_of
+from ..conftest import TEST_FACTOR_KEY, _config
+from .plans import accesses, apply_plan_batch, number, seed_orders, sqlite_plan, statements, zip_of
 
 ORDERS, OTHER_ORDERS = 4000, 500
 # Tables that grow with the orders: a read of them must find its rows, never walk them.
@@ -144,16 +143,7 @@ def test_the_status_page_reads_by_primary_key_and_order_id(ctx, monkeypatch):
 
 def test_ingestion_reads_its_orders_receipts_and_lines_by_key(ctx, monkeypatch):
     store_id, _other = ctx
-    store = db.session.get(accounts.Store, store_id)
-    updates = [make_update(f"u-plan-{n}", sequence=5, order_number=number(n),
-                           cart_order_number=f"W-{number(n)}", status="Delivered")
-               for n in (10, 1500, 3999)]
-    updates.append(make_update("u-plan-new", order_number="NEW-1", cart_order_number="W-NEW-1"))
-    with statements(monkeypatch) as seen:
-        result = apply_updates(db.session, store, updates, factor_key=TEST_FACTOR_KEY)
-        again = apply_updates(db.session, store, updates[:1], factor_key=TEST_FACTOR_KEY)
-    assert [r["result"] for r in result.results] == ["applied"] * 4
-    assert [r["result"] for r in again.results] == ["duplicate"]
+    seen = apply_plan_batch(monkeypatch, store_id, 3999)
     explained = _explained(seen)
     read_tables = {table for _sql, _plan, found in explained for _how, table, _index in found}
     assert {"orders", "order_items", "update_receipts"} <= read_tables
