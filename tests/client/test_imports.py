@@ -42,3 +42,26 @@ def test_source_imports_only_requests_and_the_standard_library():
                 continue
             for name in names:
                 assert name.split(".")[0] in allowed, f"{path.name} imports {name}"
+
+
+SERVER_PROBE = """
+import json, sys
+from oss_server import create_app
+create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+import seom_client
+loaded = sorted({name.split(".")[0] for name in sys.modules} & {"requests", "urllib3"})
+client = seom_client.Client
+print(json.dumps([loaded, sorted({name.split(".")[0] for name in sys.modules} & {"requests"})]))
+"""
+
+
+def test_the_server_loads_only_the_screening_not_the_http_client():
+    # A worker imports seom_client for the shared card screening; the client's HTTP stack
+    # would be memory every worker carries and never uses. The client still loads on use.
+    proc = subprocess.run([sys.executable, "-c", SERVER_PROBE], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(REPO),
+                               "OSS_SECRET_KEY": "probe", "OSS_FACTOR_KEY": "probe"},
+                          timeout=60, check=True)
+    at_start, after_use = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert at_start == []
+    assert after_use == ["requests"]
