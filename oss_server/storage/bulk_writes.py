@@ -28,7 +28,17 @@ from functools import lru_cache
 from itertools import chain
 from operator import itemgetter
 
-from sqlalchemy import ARRAY, JSON, ColumnElement, Table, any_, bindparam
+from sqlalchemy import (
+    ARRAY,
+    JSON,
+    ColumnElement,
+    Date,
+    DateTime,
+    Table,
+    TypeDecorator,
+    any_,
+    bindparam,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 
@@ -198,11 +208,31 @@ def _statement(dialect: Dialect, table: Table, columns: tuple, key) -> tuple[str
     else:
         assignments = ", ".join(f"{quote(c)} = {marker}" for c in columns)
         sql = f"UPDATE {target} SET {assignments} WHERE {quote(key)} = {marker}"
+    copy = key is None and dialect.name == "postgresql"
     processors = []
     for index, name in enumerate(columns + ((key,) if key else ())):
         column_type = table.c[name].type
         process = column_type.dialect_impl(dialect).bind_processor(dialect)
+        if copy and _is_time(column_type):
+            process = _copy_text(process)
         if process is not None:
             # JSON values (dicts) are unhashable, so not memoised.
             processors.append((index, process, not isinstance(column_type, JSON)))
     return sql, processors
+
+
+def _is_time(column_type) -> bool:
+    impl = column_type.impl if isinstance(column_type, TypeDecorator) else column_type
+    return isinstance(impl, (DateTime, Date))
+
+
+def _copy_text(process):
+    """*process*, then the text psycopg would write into COPY for the value (``str``).
+
+    psycopg formats a date or time anew for every row it is in, and a batch's rows repeat
+    few distinct ones (its "now", each update's time in several tables): as a processor,
+    each distinct value is formatted once (``_convert``), and psycopg copies the text.
+    """
+    if process is None:
+        return lambda value: None if value is None else str(value)
+    return lambda value: None if (value := process(value)) is None else str(value)

@@ -124,3 +124,24 @@ def test_null_columns_and_partly_null_columns_store_nulls(session, make_store):
     stored = session.execute(select(Order.expected_ship_date, Order.email)
                              .order_by(Order.id)).all()
     assert stored == [(None, row["email"]) for row in rows]
+
+
+def test_repeated_and_missing_times_store_as_core_stores_them(session, make_store):
+    # A batch's rows share its "now" and repeat times; on PostgreSQL the COPY text of each
+    # distinct time is made once. Whole seconds, fractions, offsets and NULLs alike.
+    store = make_store()
+    times = [WHEN, WHEN.replace(microsecond=0), WHEN.astimezone(timezone.utc), WHEN]
+    days = [date(2026, 3, 4), None, date(1999, 12, 31), date(2026, 3, 4)]
+
+    def rows(prefix):
+        return [_order(store, f"{prefix}{i}", occurred_at=when, created_at=WHEN,
+                       actual_ship_date=day)
+                for i, (when, day) in enumerate(zip(times * 3, days * 3))]
+
+    session.execute(insert(Order.__table__), rows("CORE-"))
+    insert_rows(session, Order.__table__, rows("BULK-"))
+    for column in ("occurred_at", "created_at", "actual_ship_date"):
+        stored = _stored(session, "orders", column)
+        assert stored[:12] == stored[12:], column
+    assert {o.occurred_at for o in session.scalars(select(Order))} == {
+        WHEN, WHEN.replace(microsecond=0)}
