@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from ..models import Order, Store
-from ..models.order_fields import copied_by_object
+from ..models.order_fields import copy_columns
 from ..schemas.fields import CONTROL_CHARACTERS
 from ..security.factors import FactorHasher, normalise_shopper_email
 from ..storage import DbSession
@@ -29,10 +29,6 @@ from ..storage.orders import (
     send_order_states,
     write_snapshots,
 )
-
-# The copied fields, by the object of the update holding them: each object is reached once.
-_COPIED = copied_by_object()
-_NOTHING: dict = {}
 
 
 def ordering_key(occurred_at: datetime, sequence: int) -> tuple[datetime, int]:
@@ -132,13 +128,7 @@ class SnapshotWriter:
         """The orders columns of *data*'s snapshot (``order_fields.ORDER_FIELDS``)."""
         snapshot = data["order"]
         bill_to = snapshot["bill_to"]
-        row = {}
-        for path, pairs in _COPIED:
-            source = data
-            for key in path:
-                source = source.get(key) or _NOTHING  # ship_to may be absent or null
-            for column, key in pairs:
-                row[column] = source.get(key)
+        row = copy_columns(data)
         # The fields stored other than as copied, by how (see order_fields).
         cart = (snapshot.get("cart_order_number") or "").strip() or None
         email = bill_to.get("email")

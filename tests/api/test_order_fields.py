@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from types import SimpleNamespace
 
+import pytest
 from marshmallow import Schema, fields
 from sqlalchemy import Date, select
 
@@ -17,6 +18,7 @@ from oss_server.models.order_fields import (
     OTHER_COLUMNS,
     SHOWN_COLUMNS,
     SHOWN_PATHS,
+    copy_columns,
 )
 from oss_server.schemas.shopper import ShopperOrderOut
 from oss_server.schemas.updates import UpdateIn
@@ -124,3 +126,16 @@ def test_the_shopper_pages_read_every_shown_field():
     assert _OrderRow._fields == ("id", *SHOWN_COLUMNS, "updated_at"), \
         "storage/shop_pages.py: _OrderRow and ShopperOrder"
     assert ShopperOrder._fields[:len(_OrderRow._fields)] == _OrderRow._fields
+
+
+@pytest.mark.parametrize("ship_to", ["absent", None, {}])
+def test_an_absent_or_null_object_copies_as_nulls(ship_to):
+    update, values = full_update()
+    if ship_to == "absent":
+        del update["order"]["ship_to"]
+    else:
+        update["order"]["ship_to"] = ship_to
+    row = copy_columns(UpdateIn().load(update))
+    assert row["ship_to_name"] is None
+    assert row["bill_to_name"] == values["bill_to_name"]
+    assert set(row) == {f.column for f in ORDER_FIELDS if f.how == COPIED}
