@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
-.PHONY: run test test-postgres test-client-portable install install-test browser-deps bench lint clean
+.PHONY: run test test-postgres test-client-portable install install-test browser-deps bench bench-instructions lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -63,6 +63,11 @@ lint: install-test
 
 bench: install-test
 	$(BIN)/python -m benchmarks $(BENCH_ARGS)
+
+# Instructions per update, page and lookup under valgrind: compares two checkouts of the
+# code on a machine too noisy for CPU time (docs/performance.md, "Comparing two versions").
+bench-instructions: install-test
+	$(BIN)/python -m benchmarks.instructions $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache test-artifacts
