@@ -13,8 +13,15 @@ _CONTROL_FREE = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
 # breaks (a comma or CR/LF would add recipients or headers to the status email), and a
 # dotted domain of letter-or-digit labels (any script: IDN domains are fine).
 _LABEL = r"[^\W_](?:(?:[^\W_]|-){0,61}[^\W_])?"
-_EMAIL = re.compile(r"[^\s@<>,;:\"()\[\]\\\x00-\x1f\x7f]{1,64}@(?:" + _LABEL + r"\.)+"
-                    + _LABEL)
+EMAIL_PATTERN = re.compile(r"[^\s@<>,;:\"()\[\]\\\x00-\x1f\x7f]{1,64}@(?:" + _LABEL
+                           + r"\.)+" + _LABEL)
+# The same rule for an ASCII address, as character ranges: the Unicode classes above test
+# each character's category, and this runs in half the instructions on every update
+# (tests hold the two equal for every ASCII character).
+_LOCAL_ASCII = "".join(re.escape(chr(c)) for c in range(0x21, 0x7F)
+                       if chr(c) not in '@<>,;:"()[]\\')
+_LABEL_ASCII = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_EMAIL_ASCII = re.compile(f"[{_LOCAL_ASCII}]{{1,64}}@(?:{_LABEL_ASCII}\\.)+{_LABEL_ASCII}")
 EMAIL_ERROR = "Give one email address (no commas, spaces or line breaks)."
 # Row ids are 64-bit: a larger number from a URL names no row (and SQLite cannot bind it).
 ID_MAX = 2**63 - 1
@@ -27,7 +34,11 @@ def is_row_id(value: int) -> bool:
 
 def is_single_address(value: str) -> bool:
     """Tell whether *value* (spaces around it ignored) is one plausible email address."""
-    return len(value) <= 254 and _EMAIL.fullmatch(value.strip(" ")) is not None
+    if len(value) > 254:
+        return False
+    value = value.strip(" ")
+    pattern = _EMAIL_ASCII if value.isascii() else EMAIL_PATTERN
+    return pattern.fullmatch(value) is not None
 
 
 class Text(fields.String):
