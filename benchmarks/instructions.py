@@ -20,12 +20,11 @@ import contextlib
 import functools
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
 
-from . import dataset, env
+from . import dataset, env, load
 from .workload import Stream
 
 SCENARIOS = {
@@ -49,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
         kind, scenario, units = args.inner
         _measured(kind, scenario, int(units))
         return 0
-    if shutil.which("valgrind") is None:
+    if load.ensure_tool("valgrind") is None:
         print("valgrind is not installed (apt-get install valgrind)", file=sys.stderr)
         return 2
     kinds = ("sqlite", "postgresql") if args.db == "both" else (args.db,)

@@ -26,15 +26,20 @@ def run_timed(threads: list[threading.Thread]) -> float:
     return time.perf_counter() - started
 
 
-def ensure_wrk() -> str | None:
-    """Return wrk's path, installing the Debian package when root and missing."""
-    path = shutil.which("wrk")
+def ensure_tool(name: str) -> str | None:
+    """Return the program's path, installing its Debian package when root and missing."""
+    path = shutil.which(name)
     if path is None and os.geteuid() == 0 and shutil.which("apt-get"):
-        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=False,
+        subprocess.run(["apt-get", "install", "-y", "-qq", name], check=False,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                        env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
-        path = shutil.which("wrk")
+        path = shutil.which(name)
     return path
+
+
+def ensure_wrk() -> str | None:
+    """Return wrk's path, installing the Debian package when root and missing."""
+    return ensure_tool("wrk")
 
 
 def _lua_string(value: str) -> str:
