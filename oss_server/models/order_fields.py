@@ -87,11 +87,11 @@ SEARCHED_COLUMNS: tuple[str, ...] = tuple(f.column for f in ORDER_FIELDS if f.se
 def _column_copier() -> Callable[[dict], dict]:
     """Build ``copy_columns``: straight-line code for the copied fields, made at import.
 
-    Ingestion builds this row for every update; a loop over the field list cost about
-    1.6 % of an update's instructions more than the dict written out by hand
-    (docs/performance.md). So the code one would write by hand is generated from the
-    list, as ``collections.namedtuple`` and ``dataclasses`` generate theirs: each object
-    of the update is reached once, and an absent or null one (``ship_to``) reads as empty.
+    Ingestion builds this row for every update, and a loop over the field list cost
+    more than the dict written out by hand (docs/performance.md). So the code one would
+    write by hand is generated from the list, as ``collections.namedtuple`` and
+    ``dataclasses`` generate theirs: each object of the update is reached once, and an
+    absent or null one (``ship_to``) reads as empty.
     """
     objects: dict[tuple[str, ...], str] = {(): "update"}
     lines = ["def copy_columns(update):"]
@@ -109,7 +109,8 @@ def _column_copier() -> Callable[[dict], dict]:
         entries.append(f"{field.column!r}: {objects[tuple(parent)]}.get({key!r})")
     lines.append(f"    return {{{', '.join(entries)}}}")
     namespace: dict = {"_EMPTY": MappingProxyType({})}
-    exec("\n".join(lines), namespace)  # noqa: S102  (names and keys are this module's)
+    # Only this module's own column names and wire keys go into the code, as literals.
+    exec("\n".join(lines), namespace)
     return namespace["copy_columns"]
 
 

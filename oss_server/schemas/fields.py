@@ -16,8 +16,8 @@ _LABEL = r"[^\W_](?:(?:[^\W_]|-){0,61}[^\W_])?"
 EMAIL_PATTERN = re.compile(r"[^\s@<>,;:\"()\[\]\\\x00-\x1f\x7f]{1,64}@(?:" + _LABEL
                            + r"\.)+" + _LABEL)
 # The same rule for an ASCII address, as character ranges: the Unicode classes above test
-# each character's category, and this runs in half the instructions on every update
-# (tests hold the two equal for every ASCII character).
+# each character's category, which costs every update more (docs/performance.md); tests
+# hold the two equal for every ASCII character.
 _LOCAL_ASCII = "".join(re.escape(chr(c)) for c in range(0x21, 0x7F)
                        if chr(c) not in '@<>,;:"()[]\\')
 _LABEL_ASCII = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
