@@ -32,8 +32,6 @@ def inprocess_rate(app, store_id: int, batches: int, size: int = 500,
 def _apply(app, store_id: int, work: list, total: int, outcomes: dict, profiler,
            profile: str | None) -> dict:
     from oss_server.extensions import db
-    from oss_server.models import Store
-    from oss_server.services.updates import apply_updates
 
     with app.app_context():
         factor_key = app.config["OSS_FACTOR_KEY"]
@@ -41,9 +39,7 @@ def _apply(app, store_id: int, work: list, total: int, outcomes: dict, profiler,
             profiler.start()
         start, cpu = time.perf_counter(), time.process_time()
         for updates in work:
-            store = db.session.get(Store, store_id)
-            batch = apply_updates(db.session, store, updates, factor_key=factor_key)
-            db.session.commit()
+            batch = apply_batch(store_id, updates, factor_key)
             for result in batch.results:
                 outcomes[result["result"]] = outcomes.get(result["result"], 0) + 1
         elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
@@ -54,3 +50,15 @@ def _apply(app, store_id: int, work: list, total: int, outcomes: dict, profiler,
         db.session.remove()
     return {"updates_per_s": total / elapsed, "updates_per_cpu_s": total / cpu,
             "outcomes": outcomes}
+
+
+def apply_batch(store_id: int, updates: list, factor_key: str):
+    """Apply one batch to the store and commit, as the API does (inside an app context)."""
+    from oss_server.extensions import db
+    from oss_server.models import Store
+    from oss_server.services.updates import apply_updates
+
+    store = db.session.get(Store, store_id)
+    batch = apply_updates(db.session, store, updates, factor_key=factor_key)
+    db.session.commit()
+    return batch

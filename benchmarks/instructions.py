@@ -24,7 +24,7 @@ import subprocess
 import sys
 import tempfile
 
-from . import dataset, env, load
+from . import dataset, env, ingest, load, scenarios
 from .workload import Stream
 
 SCENARIOS = {
@@ -110,10 +110,6 @@ def _measured(kind: str, scenario: str, units: int) -> None:
 
 def _scenario(app, ctx: dict, scenario: str, units: int):
     """(one unit as a reduce step, warm-up units, measured units)."""
-    from oss_server.extensions import db
-    from oss_server.models import Store
-    from oss_server.services.updates import apply_updates
-
     if scenario == "ingest":
         stream = Stream("I")
         factor_key = app.config["OSS_FACTOR_KEY"]
@@ -121,31 +117,22 @@ def _scenario(app, ctx: dict, scenario: str, units: int):
         work = [stream.batch(500) for _ in range(units // 500)]
 
         def apply(done: int, updates: list) -> int:
-            store = db.session.get(Store, ctx["store_id"])
-            apply_updates(db.session, store, updates, factor_key=factor_key)
-            db.session.commit()
+            ingest.apply_batch(ctx["store_id"], updates, factor_key)
             return done + 1
         return apply, warm, work
     client = app.test_client()
     serials = list(range(1, ORDERS + 1))
     if scenario == "status":
-        from oss_server.services.tokens import make_status_token
-
-        ids = dataset.order_ids(app, ctx["store_id"], serials)
-        paths = [f"/s/{ctx['slug']}/o/{make_status_token(env.SECRET_KEY, ctx['store_id'], i)}"
-                 for i in ids.values()]
+        paths = scenarios.status_paths(app, ctx, serials)
 
         def page(done: int, path: str) -> int:
             if client.get(path).status_code != 200:
                 raise RuntimeError(f"status page {path} did not answer 200")
             return done + 1
         return page, paths[:50], paths[100:100 + units]
-    form = client.get(f"/s/{ctx['slug']}/").get_data(as_text=True)
-    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"|'
-                      r'value="([^"]+)"[^>]*name="csrf_token"', form)
-    if token is None:
+    csrf = scenarios.csrf_token(client.get(f"/s/{ctx['slug']}/").get_data(as_text=True))
+    if csrf is None:
         raise RuntimeError("no csrf_token on the lookup form")
-    csrf = token.group(1) or token.group(2)
 
     def post(done: int, serial: int) -> int:
         answer = client.post(f"/s/{ctx['slug']}/lookup", data={

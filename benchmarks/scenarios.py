@@ -15,13 +15,24 @@ from .workload import Stream
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
 
 
-def status_page(server, app, ctx: dict, serials: list[int], duration: float, wrk) -> dict:
-    """GET /s/<slug>/o/<token> for distinct stored orders."""
+def csrf_token(page: str) -> str | None:
+    """The CSRF token of the lookup form in *page*, if it has one."""
+    match = _CSRF.search(page)
+    return (match.group(1) or match.group(2)) if match else None
+
+
+def status_paths(app, ctx: dict, serials: list[int]) -> list[str]:
+    """The signed status-page path of each stored order among *serials*."""
     from oss_server.services.tokens import make_status_token
 
     ids = dataset.order_ids(app, ctx["store_id"], serials)
-    paths = [f"/s/{ctx['slug']}/o/{make_status_token(env.SECRET_KEY, ctx['store_id'], i)}"
-             for i in ids.values()]
+    return [f"/s/{ctx['slug']}/o/{make_status_token(env.SECRET_KEY, ctx['store_id'], i)}"
+            for i in ids.values()]
+
+
+def status_page(server, app, ctx: dict, serials: list[int], duration: float, wrk) -> dict:
+    """GET /s/<slug>/o/<token> for distinct stored orders."""
+    paths = status_paths(app, ctx, serials)
     probe = requests.get(server.url + paths[0], timeout=10)
     if probe.status_code != 200:
         return {"measured": False, "reason": f"status page answered {probe.status_code}"}
@@ -44,11 +55,11 @@ def lookup_form_sessions(server, ctx: dict, count: int) -> list[tuple[str, str]]
         response = session.get(f"{server.url}/s/{ctx['slug']}/", timeout=10)
         if response.status_code != 200:
             return f"lookup form answered {response.status_code}"
-        match = _CSRF.search(response.text)
-        if not match:
+        token = csrf_token(response.text)
+        if token is None:
             return "no csrf_token on the lookup form"
         cookie = "; ".join(f"{c.name}={c.value}" for c in session.cookies)
-        pairs.append((match.group(1) or match.group(2), cookie))
+        pairs.append((token, cookie))
     return pairs
 
 
